@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util';
+
+export class UsageError extends Error {}
+
+export const COMMANDS = ['status', 'lint', 'disable', 'enable', 'recover'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export interface CliArgs {
+  command: Command | 'help' | 'version';
+  target: string | null;
+  json: boolean;
+  readOnly: boolean;
+  root: string | undefined;
+  manifests: string | undefined;
+  holding: string | undefined;
+  stateDir: string | undefined;
+  nodeName: string | undefined;
+}
+
+export const USAGE = `usage: breakglass [command] [flags]
+
+The static pods of this Kubernetes control-plane node, read from the node itself: it never needs the
+API server.
+
+commands:
+  status              where things are on this node, and every static pod (enabled or disabled)
+  lint                findings about the manifest directory, as kubelet would load it
+  disable NAME        move a static pod's manifest out to the holding directory (kubelet stops it)
+  enable NAME         move it back into the manifest directory (kubelet starts it)
+  recover             finish or undo a change that was interrupted (kill -9, power cut)
+NAME is a manifest file name (kube-scheduler.yaml) or a pod name (kube-scheduler).
+
+flags:
+  --root DIR          treat DIR as the node's root file system (rescue shell, debug container)
+  --manifests DIR     the static pod directory (default: from kubelet's configuration)
+  --holding DIR       where disabled manifests wait (default: /etc/kubernetes/breakglass/disabled)
+  --state-dir DIR     lock, intent log and audit log (default: /var/lib/breakglass)
+  --node-name NAME    the node name kubelet uses (default: --hostname-override, else the host name)
+  --read-only         refuse every change
+  --json              machine-readable output (status, lint, disable, enable, recover)
+  -h, --help          this help
+  --version           the version
+
+exit codes: 0 fine, 1 problems found or change refused, 2 usage error`;
+
+export function parseCli(argv: string[]): CliArgs {
+  let parsed: ReturnType<typeof parseWithOptions>;
+  try {
+    parsed = parseWithOptions(argv);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values, positionals } = parsed;
+  const base = {
+    json: values.json ?? false,
+    readOnly: values['read-only'] ?? false,
+    root: values.root,
+    manifests: values.manifests,
+    holding: values.holding,
+    stateDir: values['state-dir'],
+    nodeName: values['node-name'],
+  };
+  if (values.help) return { ...base, command: 'help', target: null };
+  if (values.version) return { ...base, command: 'version', target: null };
+  const [command = 'status', ...rest] = positionals;
+  if (!(COMMANDS as readonly string[]).includes(command))
+    throw new UsageError(`unknown command "${command}"`);
+  const needsTarget = command === 'disable' || command === 'enable';
+  if (needsTarget && rest.length !== 1)
+    throw new UsageError(`${command} takes one NAME (a manifest file or pod name)`);
+  if (!needsTarget && rest.length > 0)
+    throw new UsageError(`${command} takes no argument, got "${rest.join(' ')}"`);
+  return { ...base, command: command as Command, target: needsTarget ? rest[0]! : null };
+}
+
+function parseWithOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean' },
+      'read-only': { type: 'boolean' },
+      root: { type: 'string' },
+      manifests: { type: 'string' },
+      holding: { type: 'string' },
+      'state-dir': { type: 'string' },
+      'node-name': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+}

@@ -1,0 +1,24 @@
+import type { ManifestDirSnapshot } from '../sources/manifests/types.js';
+import type { Located } from './discover.js';
+import { rootPath } from './discover.js';
+
+/** etcd's data directory, from the etcd manifest's own --data-dir (or its etcd-data hostPath volume). */
+export function etcdDataDir(
+  root: string,
+  manifests: ManifestDirSnapshot,
+  holding: ManifestDirSnapshot | null,
+): Located<string> {
+  const files = [...manifests.files, ...(holding?.files ?? [])];
+  for (const file of files) {
+    for (const pod of file.pods) {
+      const etcd = pod.containers.find((c) => c.name === 'etcd' || /(^|\/)etcd$/.test(c.argv[0] ?? ''));
+      if (!etcd) continue;
+      const flag = etcd.flags['data-dir'];
+      if (flag) return { value: rootPath(root, flag), source: `--data-dir in ${file.displayName}` };
+      const volume = pod.hostPathVolumes.find((v) => v.name === 'etcd-data');
+      if (volume)
+        return { value: rootPath(root, volume.path), source: `etcd-data volume in ${file.displayName}` };
+    }
+  }
+  return { value: rootPath(root, '/var/lib/etcd'), source: 'kubeadm default (no etcd manifest names one)' };
+}

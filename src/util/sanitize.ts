@@ -1,0 +1,50 @@
+// Text from outside (logs, file names, container names) is untrusted: escape sequences can retitle
+// windows, write the clipboard (OSC 52) or fake content. Everything shown passes through here.
+
+// ESC-introduced sequences: CSI (ESC [), OSC (ESC ]), DCS/SOS/PM/APC (ESC P, X, ^, _) with their
+// string terminators, then any other two-byte ESC sequence. 8-bit C1 introducers are handled the same.
+const ESCAPE_SEQUENCE = new RegExp(
+  [
+    '(?:\\x1b\\[|\\x9b)[0-?]*[ -/]*[@-~]?', // CSI
+    '(?:\\x1b[\\]PX^_]|[\\x90\\x98\\x9d\\x9e\\x9f])[\\s\\S]*?(?:\\x07|\\x1b\\\\|\\x9c|$)', // OSC, DCS, SOS, PM, APC
+    '\\x1b[ -/]*[0-~]?', // other ESC sequences (charset selection, keypad modes, ...)
+  ].join('|'),
+  'g',
+);
+// C0 controls except tab and newline, DEL, and the C1 range U+0080-U+009F.
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/** Removes escape sequences and control characters; keeps tab and newline. For log text. */
+export function sanitizeText(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '');
+}
+
+/** One line of untrusted text: like sanitizeText, and carriage returns and newlines are dropped too. */
+export function sanitizeLine(text: string): string {
+  return sanitizeText(text).replace(/[\r\n]/g, '');
+}
+
+/**
+ * A name (file, container) shown so that nothing is hidden: every control character is written as
+ * a visible escape (\n, \t, \x1b, \u009b), so two different names never look the same.
+ */
+export function escapeName(name: string): string {
+  let out = '';
+  for (const ch of name) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (code >= 0x80 && code <= 0x9f) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else if (code === 0xfffd || (code >= 0x200b && code <= 0x200f) || (code >= 0x202a && code <= 0x202e))
+      out += `\\u${code.toString(16).padStart(4, '0')}`; // replacement char, zero-width and bidi controls
+    else out += ch;
+  }
+  return out;
+}
+
+export function hasControlCharacters(name: string): boolean {
+  return escapeName(name) !== name.replaceAll('\\', '\\\\');
+}
