@@ -106,7 +106,7 @@ describe('discoverNode on a kubeadm node', () => {
     assert.deepEqual(layout.pki, { value: `${root}/etc/kubernetes/pki`, source: 'kubeadm default' });
     assert.deepEqual(layout.holding, {
       value: `${root}/etc/kubernetes/breakglass/disabled`,
-      source: 'breakglass default',
+      source: 'breakglass default: beside the manifest directory',
     });
     assert.deepEqual(layout.stateDir, { value: `${root}/var/lib/breakglass`, source: 'breakglass default' });
     assert.deepEqual(layout.problems, []);
