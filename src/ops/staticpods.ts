@@ -172,8 +172,7 @@ function move(ctx: ChangeContext, action: MoveAction, name: string, notes: strin
       'exists',
     );
   }
-  checkWritable(from);
-  checkWritable(to);
+  checkWritable(ctx.holding);
   const stat = fs.lstatSync(src);
   const sha256 = sha256Of(src);
   const intent: Intent = {
@@ -336,6 +335,7 @@ function checkLayout(ctx: ChangeContext): void {
     throw new BreakglassError(`manifest directory ${manifests}: ${errnoMessage(err)}`);
   }
   if (!mstat.isDirectory()) throw new BreakglassError(`manifest directory ${manifests} is not a directory`);
+  checkWritable(manifests);
   ensurePrivateDir(holding, 'holding directory');
   const hstat = fs.statSync(holding);
   if (hstat.dev !== mstat.dev) {
