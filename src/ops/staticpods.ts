@@ -8,6 +8,7 @@ import { readEntry, scanManifestDir } from '../sources/manifests/scan.js';
 import type { ManifestFile } from '../sources/manifests/types.js';
 import { BreakglassError, errnoMessage } from '../util/errors.js';
 import { errnoCode, exists, fsyncDir, fsyncFile, sha256Of } from '../util/fsx.js';
+import { escapeName } from '../util/sanitize.js';
 import { appendAudit } from './audit.js';
 import { crashpoint } from './crashpoint.js';
 import {
@@ -160,7 +161,25 @@ function recoverInterrupted(ctx: ChangeContext): RecoveryReport | null {
 }
 
 function move(ctx: ChangeContext, action: MoveAction, name: string, notes: string[]): MoveResult {
-  checkLayout(ctx);
+  try {
+    return moveChecked(ctx, action, name, notes);
+  } catch (err) {
+    if (err instanceof BreakglassError) auditRefusal(ctx, action, name, err);
+    throw err;
+  }
+}
+
+/** A refused change is worth a line in the audit log too: someone tried, and why it did not happen. */
+function auditRefusal(ctx: ChangeContext, action: MoveAction, name: string, err: BreakglassError): void {
+  try {
+    appendAudit(ctx.stateDir, { action, file: escapeName(name), outcome: 'refused', message: err.message });
+  } catch {
+    // The refusal itself is what the operator must see; a full disk may well be its reason.
+  }
+}
+
+function moveChecked(ctx: ChangeContext, action: MoveAction, name: string, notes: string[]): MoveResult {
+  checkLayout(ctx, notes);
   const from = action === 'disable' ? ctx.manifests : ctx.holding;
   const to = action === 'disable' ? ctx.holding : ctx.manifests;
   const file = resolveTarget(ctx, action, name);
@@ -320,7 +339,7 @@ function checkMovable(file: ManifestFile): ManifestFile {
   return file;
 }
 
-function checkLayout(ctx: ChangeContext): void {
+function checkLayout(ctx: ChangeContext, notes: string[]): void {
   const manifests = path.resolve(ctx.manifests);
   const holding = path.resolve(ctx.holding);
   if (holding === manifests || holding.startsWith(`${manifests}/`)) {
@@ -338,10 +357,27 @@ function checkLayout(ctx: ChangeContext): void {
   checkWritable(manifests);
   ensurePrivateDir(holding, 'holding directory');
   const hstat = fs.statSync(holding);
+  if ((hstat.mode & 0o077) !== 0 || hstat.uid !== 0) {
+    tightenHolding(holding, hstat, notes);
+  }
   if (hstat.dev !== mstat.dev) {
     throw new BreakglassError(
       `the holding directory ${holding} is on another file system than ${manifests}: a move there would be a copy, not an atomic rename; choose a holding directory on the same file system (--holding)`,
       'cross-device',
+    );
+  }
+}
+
+/** Disabled manifests hold the control plane's flags and paths: only root may read or change them. */
+function tightenHolding(holding: string, stat: fs.Stats, notes: string[]): void {
+  const before = `mode 0${(stat.mode & 0o777).toString(8)}, uid ${stat.uid}`;
+  try {
+    fs.chownSync(holding, 0, 0);
+    fs.chmodSync(holding, 0o700);
+    notes.push(`the holding directory ${holding} had ${before}: set to mode 0700, owner root`);
+  } catch (err) {
+    throw new BreakglassError(
+      `the holding directory ${holding} has ${before} and cannot be made private (${errnoMessage(err)}); nothing changed`,
     );
   }
 }

@@ -54,6 +54,32 @@ describe('refusals leave everything as it was', () => {
     assert.deepEqual(snapshot(node.manifests), before);
   });
 
+  test('refusals are audited; a holding directory left open is made private', () => {
+    fs.mkdirSync(node.holding, { recursive: true, mode: 0o755 });
+    fs.chmodSync(node.holding, 0o755);
+    assertRefused(breakglass(['disable', 'kube-proxy', ...node.flags]), /unknown static pod/);
+    const audit = fs.readFileSync(path.join(node.stateDir, 'audit.log'), 'utf8').trim().split('\n');
+    const last = JSON.parse(audit.at(-1)!);
+    assert.equal(last.action, 'disable');
+    assert.equal(last.file, 'kube-proxy');
+    assert.equal(last.outcome, 'refused');
+    assert.match(last.message, /unknown static pod/);
+    assert.equal(last.user, 'root');
+    assert.ok('sudoUser' in last);
+    fs.chmodSync(node.holding, 0o755);
+    const r = breakglass(['disable', 'etcd', ...node.flags], { env: { ...process.env, SUDO_USER: 'alice' } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /had mode 0755, uid 0: set to mode 0700, owner root/);
+    assert.equal(fs.statSync(node.holding).mode & 0o777, 0o700);
+    const ok = JSON.parse(
+      fs.readFileSync(path.join(node.stateDir, 'audit.log'), 'utf8').trim().split('\n').at(-1)!,
+    );
+    assert.equal(ok.sudoUser, 'alice');
+    assert.equal(ok.outcome, 'ok');
+    assert.equal(ok.sha256Before, ok.sha256After);
+    assert.match(ok.sha256Before, /^[0-9a-f]{64}$/);
+  });
+
   test('an unknown name lists what there is', () => {
     assertRefused(
       breakglass(['disable', 'kube-proxy', ...node.flags]),
