@@ -70,9 +70,11 @@ function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1);
 }
 
+/** A Markdown table with padded columns (the layout Biome's Markdown formatter keeps). */
 function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+  const widths = header.map((h, c) => Math.max(3, h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) => `| ${widths.map((w, c) => (cells[c] ?? '').padEnd(w)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------

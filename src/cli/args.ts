@@ -15,6 +15,9 @@ export interface CliArgs {
   holding: string | undefined;
   stateDir: string | undefined;
   nodeName: string | undefined;
+  runtime: string | undefined;
+  pki: string | undefined;
+  etcdDataDir: string | undefined;
 }
 
 export const USAGE = `usage: breakglass [command] [flags]
@@ -36,6 +39,9 @@ flags:
   --holding DIR       where disabled manifests wait (default: /etc/kubernetes/breakglass/disabled)
   --state-dir DIR     lock, intent log and audit log (default: /var/lib/breakglass)
   --node-name NAME    the node name kubelet uses (default: --hostname-override, else the host name)
+  --runtime ENDPOINT  the container runtime endpoint (default: kubelet's --container-runtime-endpoint)
+  --pki DIR           the cluster's certificates (default: /etc/kubernetes/pki)
+  --etcd-data-dir DIR etcd's data directory (default: --data-dir in the etcd manifest)
   --read-only         refuse every change
   --json              machine-readable output (status, lint, disable, enable, recover)
   -h, --help          this help
@@ -59,6 +65,9 @@ export function parseCli(argv: string[]): CliArgs {
     holding: values.holding,
     stateDir: values['state-dir'],
     nodeName: values['node-name'],
+    runtime: values.runtime,
+    pki: values.pki,
+    etcdDataDir: values['etcd-data-dir'],
   };
   if (values.help) return { ...base, command: 'help', target: null };
   if (values.version) return { ...base, command: 'version', target: null };
@@ -86,6 +95,9 @@ function parseWithOptions(argv: string[]) {
       holding: { type: 'string' },
       'state-dir': { type: 'string' },
       'node-name': { type: 'string' },
+      runtime: { type: 'string' },
+      pki: { type: 'string' },
+      'etcd-data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },

@@ -20,6 +20,8 @@ export async function discover(args: CliArgs): Promise<NodeLayout> {
   if (args.holding !== undefined) options.holding = args.holding;
   if (args.stateDir !== undefined) options.stateDir = args.stateDir;
   if (args.nodeName !== undefined) options.nodeName = args.nodeName;
+  if (args.runtime !== undefined) options.runtime = args.runtime;
+  if (args.pki !== undefined) options.pki = args.pki;
   return discoverNode(options);
 }
 
@@ -30,7 +32,12 @@ export async function readNodeView(args: CliArgs): Promise<NodeView> {
   const holdingScan = scanManifestDir(layout.holding.value, { nodeName, role: 'holding' });
   // A holding directory that does not exist yet just means nothing was ever disabled.
   const holding = holdingScan.error ? null : holdingScan;
-  return { layout, etcdDataDir: etcdDataDir(layout.root, manifests, holding), manifests, holding };
+  return {
+    layout,
+    etcdDataDir: etcdDataDir(layout.root, manifests, holding, args.etcdDataDir),
+    manifests,
+    holding,
+  };
 }
 
 export function changeContext(layout: NodeLayout, args: CliArgs): ChangeContext {

@@ -24,6 +24,7 @@ export interface DiscoverOptions {
   nodeName?: string;
   /** Runtime endpoint override, e.g. unix:///run/containerd/containerd.sock. */
   runtime?: string;
+  pki?: string;
 }
 
 export interface NodeLayout {
@@ -69,7 +70,10 @@ export async function discoverNode(opts: DiscoverOptions = {}): Promise<NodeLayo
     stateDir: breakglassDir(root, opts.stateDir, '--state-dir', DEFAULT_STATE_DIR),
     runtimeEndpoint: locateRuntimeEndpoint(opts, flags, config.fields),
     nodeName: await locateNodeName(root, opts, flags),
-    pki: { value: rootPath(root, KUBEADM_PKI), source: 'kubeadm default' },
+    pki:
+      opts.pki !== undefined
+        ? { value: path.resolve(opts.pki), source: '--pki flag' }
+        : { value: rootPath(root, KUBEADM_PKI), source: 'kubeadm default' },
     problems,
   };
 }

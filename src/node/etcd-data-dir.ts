@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { ManifestDirSnapshot } from '../sources/manifests/types.js';
 import type { Located } from './discover.js';
 import { rootPath } from './discover.js';
@@ -7,7 +8,9 @@ export function etcdDataDir(
   root: string,
   manifests: ManifestDirSnapshot,
   holding: ManifestDirSnapshot | null,
+  explicit?: string,
 ): Located<string> {
+  if (explicit !== undefined) return { value: path.resolve(explicit), source: '--etcd-data-dir flag' };
   const files = [...manifests.files, ...(holding?.files ?? [])];
   for (const file of files) {
     for (const pod of file.pods) {

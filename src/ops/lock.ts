@@ -24,6 +24,7 @@ export interface HeldLock {
 }
 
 const CONFLICT_EXIT = 75;
+const WAIT_SECONDS = 2;
 
 export function currentUser(): string {
   try {
@@ -44,10 +45,16 @@ export function acquireLock(stateDir: string): HeldLock {
       'lock',
     );
   }
-  const result = spawnSync('flock', ['--nonblock', '--conflict-exit-code', String(CONFLICT_EXIT), '0'], {
-    stdio: [fd, 'ignore', 'pipe'],
-    timeout: 10_000,
-  });
+  // Wait a moment rather than refuse at once: another change takes milliseconds, and a holder killed
+  // during its own flock(1) call leaves that flock(1) holding the lock until it exits.
+  const result = spawnSync(
+    'flock',
+    ['--wait', String(WAIT_SECONDS), '--conflict-exit-code', String(CONFLICT_EXIT), '0'],
+    {
+      stdio: [fd, 'ignore', 'pipe'],
+      timeout: 10_000,
+    },
+  );
   if (result.status !== 0) {
     fs.closeSync(fd);
     if (result.status === CONFLICT_EXIT) {

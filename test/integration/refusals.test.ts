@@ -1,6 +1,6 @@
 // Every refusal is one clear sentence, exit 1 (2 for usage), and the manifest directory is untouched.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
@@ -47,10 +47,18 @@ describe('refusals leave everything as it was', () => {
   });
 
   test('not root', () => {
-    fs.chmodSync(node.root, 0o755);
     const before = snapshot(node.manifests);
-    const r = breakglass(['disable', 'etcd', ...node.flags], { uid: 65534, gid: 65534 });
-    assertRefused(r, /must run as root/);
+    const child = spawnSync(
+      process.execPath,
+      [path.join(REPO_ROOT, 'dist/test/helpers/as-nobody.js'), 'disable', 'etcd', ...node.flags],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assertRefused(
+      { status: child.status, signal: child.signal, stdout: child.stdout, stderr: child.stderr },
+      /must run as root/,
+    );
     assert.deepEqual(snapshot(node.manifests), before);
   });
 

@@ -56,6 +56,31 @@ test('status --json: where each path came from, and every static pod with enable
   );
 });
 
+test('explicit flags override every path, and status says so', () => {
+  const { json } = breakglassJson<Status>([
+    'status',
+    ...node.flags,
+    '--runtime',
+    'unix:///run/crio/crio.sock',
+    '--pki',
+    '/srv/pki',
+    '--etcd-data-dir',
+    '/data/etcd',
+    '--node-name',
+    'Other',
+    '--holding',
+    '/srv/held',
+  ]);
+  assert.deepEqual(json.paths.runtimeEndpoint, {
+    value: 'unix:///run/crio/crio.sock',
+    source: '--runtime flag',
+  });
+  assert.deepEqual(json.paths.pki, { value: '/srv/pki', source: '--pki flag' });
+  assert.deepEqual(json.paths.etcdDataDir, { value: '/data/etcd', source: '--etcd-data-dir flag' });
+  assert.equal(json.node.name, 'other');
+  assert.deepEqual(json.paths.holding, { value: '/srv/held', source: '--holding flag' });
+});
+
 test('a disabled pod is listed with enabled: false; a stray copy makes status exit 1', () => {
   assert.equal(breakglass(['disable', 'kube-scheduler', ...node.flags]).status, 0);
   fs.writeFileSync(path.join(node.root, 'srv/static-pods/etcd.yaml.bak'), kubeadmManifest('etcd.yaml'), {

@@ -58,6 +58,8 @@ export function watchManifestDirs(
   };
 
   const watcher: FSWatcher = watch([options.manifests, options.holding], {
+    // Events only trigger a re-scan, so chokidar's 100 ms hold on unlinks (to pair them with an add) buys nothing.
+    atomic: false,
     depth: 0,
     ignoreInitial: true,
     followSymlinks: false,

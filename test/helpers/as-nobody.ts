@@ -1,0 +1,8 @@
+// Runs the CLI's main() with the effective uid of nobody. The modules are loaded first, as root, so the
+// test does not depend on the checkout being readable by nobody (CI clones into a 0700 directory).
+// usage: as-nobody.js <breakglass args...>
+import { main } from '../../src/cli/main.js';
+
+process.seteuid!(65534);
+const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };
+process.exitCode = await main(process.argv.slice(2), io);
