@@ -1,9 +1,31 @@
 // Entry point: never a stack trace for the operator, unless BREAKGLASS_DEBUG asks for one.
+
+import * as readline from 'node:readline/promises';
 import { main } from './cli/main.js';
 
+const stop = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    stop.abort();
+    // Whatever does not end by itself (a runtime call waiting out its timeout) is not waited for.
+    setTimeout(() => process.exit(130), 2_000).unref();
+  });
+}
+
 const io = {
+  signal: stop.signal,
   out: (text: string) => process.stdout.write(text),
   err: (text: string) => process.stderr.write(text),
+  ask: process.stdin.isTTY
+    ? async (question: string) => {
+        const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+        try {
+          return await rl.question(question);
+        } finally {
+          rl.close();
+        }
+      }
+    : null,
 };
 
 try {

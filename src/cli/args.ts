@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 export class UsageError extends Error {}
 
-export const COMMANDS = ['status', 'lint', 'disable', 'enable', 'recover'] as const;
+export const COMMANDS = ['status', 'lint', 'disable', 'enable', 'recover', 'logs', 'stop'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -18,6 +18,13 @@ export interface CliArgs {
   runtime: string | undefined;
   pki: string | undefined;
   etcdDataDir: string | undefined;
+  podLogs: string | undefined;
+  follow: boolean;
+  tail: number | undefined;
+  container: string | undefined;
+  yes: boolean;
+  force: boolean;
+  graceSeconds: number;
 }
 
 export const USAGE = `usage: breakglass [command] [flags]
@@ -31,7 +38,11 @@ commands:
   disable NAME        move a static pod's manifest out to the holding directory (kubelet stops it)
   enable NAME         move it back into the manifest directory (kubelet starts it)
   recover             finish or undo a change that was interrupted (kill -9, power cut)
-NAME is a manifest file name (kube-scheduler.yaml) or a pod name (kube-scheduler).
+  logs NAME           a static pod's container log, from the runtime or straight from its files
+                      [--follow|-f] [--tail N] [--container|-c C]
+  stop NAME           stop a pod's containers and sandbox through the runtime, for a kubelet that
+                      ignores a removed manifest [--yes|-y] [--force] [--timeout SECONDS]
+NAME is a manifest file name (kube-scheduler.yaml), a pod name (kube-scheduler) or a mirror pod name.
 
 flags:
   --root DIR          treat DIR as the node's root file system (rescue shell, debug container)
@@ -42,6 +53,7 @@ flags:
   --runtime ENDPOINT  the container runtime endpoint (default: kubelet's --container-runtime-endpoint)
   --pki DIR           the cluster's certificates (default: /etc/kubernetes/pki)
   --etcd-data-dir DIR etcd's data directory (default: --data-dir in the etcd manifest)
+  --pod-logs DIR      kubelet's pod log directory (default: podLogsDir, else /var/log/pods)
   --read-only         refuse every change
   --json              machine-readable output (status, lint, disable, enable, recover)
   -h, --help          this help
@@ -68,18 +80,31 @@ export function parseCli(argv: string[]): CliArgs {
     runtime: values.runtime,
     pki: values.pki,
     etcdDataDir: values['etcd-data-dir'],
+    podLogs: values['pod-logs'],
+    follow: values.follow ?? false,
+    tail: values.tail === undefined ? undefined : wholeNumber('--tail', values.tail),
+    container: values.container,
+    yes: values.yes ?? false,
+    force: values.force ?? false,
+    graceSeconds: values.timeout === undefined ? 10 : wholeNumber('--timeout', values.timeout),
   };
   if (values.help) return { ...base, command: 'help', target: null };
   if (values.version) return { ...base, command: 'version', target: null };
   const [command = 'status', ...rest] = positionals;
   if (!(COMMANDS as readonly string[]).includes(command))
     throw new UsageError(`unknown command "${command}"`);
-  const needsTarget = command === 'disable' || command === 'enable';
+  const needsTarget =
+    command === 'disable' || command === 'enable' || command === 'logs' || command === 'stop';
   if (needsTarget && rest.length !== 1)
     throw new UsageError(`${command} takes one NAME (a manifest file or pod name)`);
   if (!needsTarget && rest.length > 0)
     throw new UsageError(`${command} takes no argument, got "${rest.join(' ')}"`);
   return { ...base, command: command as Command, target: needsTarget ? rest[0]! : null };
+}
+
+function wholeNumber(flag: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag} takes a whole number, got "${text}"`);
+  return Number(text);
 }
 
 function parseWithOptions(argv: string[]) {
@@ -98,6 +123,13 @@ function parseWithOptions(argv: string[]) {
       runtime: { type: 'string' },
       pki: { type: 'string' },
       'etcd-data-dir': { type: 'string' },
+      'pod-logs': { type: 'string' },
+      follow: { type: 'boolean', short: 'f' },
+      tail: { type: 'string' },
+      container: { type: 'string', short: 'c' },
+      yes: { type: 'boolean', short: 'y' },
+      force: { type: 'boolean' },
+      timeout: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },

@@ -22,6 +22,7 @@ export async function discover(args: CliArgs): Promise<NodeLayout> {
   if (args.nodeName !== undefined) options.nodeName = args.nodeName;
   if (args.runtime !== undefined) options.runtime = args.runtime;
   if (args.pki !== undefined) options.pki = args.pki;
+  if (args.podLogs !== undefined) options.podLogs = args.podLogs;
   return discoverNode(options);
 }
 

@@ -7,11 +7,16 @@ import {
   pendingIntent,
   recover,
 } from '../ops/staticpods.js';
+import { planStop, type StopPlan, stopPod } from '../ops/stop.js';
+import type { LogLine } from '../sources/runtime/types.js';
 import { BreakglassError } from '../util/errors.js';
 import { escapeName } from '../util/sanitize.js';
 import { type CliArgs, parseCli, USAGE, UsageError } from './args.js';
 import { changeContext, discover, readNodeView } from './context.js';
+import { streamLogs } from './logs.js';
+import { resolvePodTarget } from './pod-target.js';
 import { lintText, statusJson, statusText } from './report.js';
+import { connect, readRuntime } from './runtime-view.js';
 
 export const EXIT_OK = 0;
 export const EXIT_PROBLEMS = 1;
@@ -20,6 +25,10 @@ export const EXIT_USAGE = 2;
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Asks the operator; null when nobody can answer (no terminal). */
+  ask: ((question: string) => Promise<string>) | null;
+  /** Aborted on SIGINT/SIGTERM: a followed log ends cleanly. */
+  signal?: AbortSignal;
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -62,15 +71,21 @@ async function run(args: CliArgs, io: Io): Promise<number> {
       return change(args, io);
     case 'recover':
       return recoverCommand(args, io);
+    case 'stop':
+      return stopCommand(args, io);
+    case 'logs':
+      return logsCommand(args, io);
   }
 }
 
 async function status(args: CliArgs, io: Io): Promise<number> {
   const view = await readNodeView(args);
-  const report = statusJson(view, pendingIntent(view.layout.stateDir.value));
+  const runtime = await readRuntime(view.layout);
+  const report = statusJson(view, pendingIntent(view.layout.stateDir.value), runtime);
   io.out(args.json ? `${JSON.stringify(report, null, 2)}\n` : statusText(report));
   const { errors } = countBySeverity(report.findings);
-  return report.manifestDir.error || errors > 0 || report.interruptedChange ? EXIT_PROBLEMS : EXIT_OK;
+  const problems = report.manifestDir.error || errors > 0 || report.interruptedChange || report.runtime.error;
+  return problems ? EXIT_PROBLEMS : EXIT_OK;
 }
 
 async function lint(args: CliArgs, io: Io): Promise<number> {
@@ -134,4 +149,72 @@ function version(): string {
     version: string;
   };
   return `breakglass ${pkg.version}`;
+}
+
+async function stopCommand(args: CliArgs, io: Io): Promise<number> {
+  const view = await readNodeView(args);
+  const snapshot = await readRuntime(view.layout);
+  if (snapshot.error) throw new BreakglassError(`cannot reach the runtime: ${snapshot.error}`, 'runtime');
+  const target = resolvePodTarget(view, snapshot, args.target!);
+  const connected = connect(view.layout);
+  if ('error' in connected) throw new BreakglassError(connected.error, 'runtime');
+  const { runtime } = connected;
+  try {
+    const plan = await planStop(runtime, target);
+    const what = describeStopPlan(plan);
+    if (!args.yes) {
+      if (!io.ask) {
+        throw new BreakglassError(
+          `stopping ${what} needs confirmation: pass --yes (no terminal to ask on)`,
+          'confirm',
+        );
+      }
+      const answer = await io.ask(
+        `About to stop ${what} through the runtime (grace ${args.graceSeconds} s, then SIGKILL).\nType the pod name (${target.podName}) to confirm: `,
+      );
+      if (answer.trim() !== target.podName && answer.trim() !== target.staticPod?.name) {
+        throw new BreakglassError('not confirmed; nothing stopped', 'confirm');
+      }
+    }
+    const result = await stopPod(runtime, plan, {
+      stateDir: view.layout.stateDir.value,
+      readOnly: args.readOnly,
+      force: args.force,
+      graceSeconds: args.graceSeconds,
+    });
+    if (args.json)
+      io.out(
+        `${JSON.stringify({ ok: true, pod: target.podName, namespace: target.namespace, ...result })}\n`,
+      );
+    else {
+      for (const note of result.notes) io.out(`note: ${escapeName(note)}\n`);
+      io.out(`stopped ${what}\n`);
+    }
+    return EXIT_OK;
+  } finally {
+    runtime.close();
+  }
+}
+
+function describeStopPlan(plan: StopPlan): string {
+  const containers = plan.containers.map((c) => escapeName(c.name)).join(', ') || 'no container';
+  return `${escapeName(plan.target.namespace)}/${escapeName(plan.target.podName)}: ${containers}; ${plan.sandboxes.length} sandbox(es)`;
+}
+
+async function logsCommand(args: CliArgs, io: Io): Promise<number> {
+  const view = await readNodeView(args);
+  const snapshot = await readRuntime(view.layout);
+  const target = resolvePodTarget(view, snapshot, args.target!);
+  const connected = snapshot.error === null ? connect(view.layout) : null;
+  const runtime = connected && !('error' in connected) ? connected.runtime : null;
+  const sink = {
+    line: (line: LogLine) => io.out(args.json ? `${JSON.stringify(line)}\n` : `${line.text}\n`),
+    note: (text: string) => io.err(`breakglass: ${escapeName(text)}\n`),
+  };
+  try {
+    await streamLogs(args, view, snapshot, runtime, target, sink, io.signal ?? new AbortController().signal);
+  } finally {
+    runtime?.close();
+  }
+  return EXIT_OK;
 }

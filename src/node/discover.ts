@@ -25,6 +25,7 @@ export interface DiscoverOptions {
   /** Runtime endpoint override, e.g. unix:///run/containerd/containerd.sock. */
   runtime?: string;
   pki?: string;
+  podLogs?: string;
 }
 
 export interface NodeLayout {
@@ -36,6 +37,8 @@ export interface NodeLayout {
   runtimeEndpoint: Located<string | null>;
   nodeName: Located<string>;
   pki: Located<string>;
+  /** Where kubelet keeps container logs: <podLogsDir>/<namespace>_<pod>_<uid>/<container>/<n>.log */
+  podLogsDir: Located<string>;
   problems: string[];
 }
 
@@ -74,8 +77,17 @@ export async function discoverNode(opts: DiscoverOptions = {}): Promise<NodeLayo
       opts.pki !== undefined
         ? { value: path.resolve(opts.pki), source: '--pki flag' }
         : { value: rootPath(root, KUBEADM_PKI), source: 'kubeadm default' },
+    podLogsDir: locatePodLogsDir(root, opts, config.fields),
     problems,
   };
+}
+
+function locatePodLogsDir(root: string, opts: DiscoverOptions, fields: KubeletConfigFields): Located<string> {
+  if (opts.podLogs !== undefined) return { value: path.resolve(opts.podLogs), source: '--pod-logs flag' };
+  const field = fields.podLogsDir;
+  if (field !== undefined)
+    return { value: rootPath(root, field.value), source: `podLogsDir in ${field.from}` };
+  return { value: rootPath(root, '/var/log/pods'), source: 'kubelet default' };
 }
 
 /** `--config` names the file; otherwise kubeadm's path is used when the file is there. */

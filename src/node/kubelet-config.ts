@@ -13,6 +13,7 @@ export interface ConfigField {
 export interface KubeletConfigFields {
   staticPodPath?: ConfigField;
   containerRuntimeEndpoint?: ConfigField;
+  podLogsDir?: ConfigField;
 }
 
 export interface KubeletConfigFile {
@@ -121,6 +122,8 @@ function extractFields(
   }
   const endpoint = stringField(data, 'containerRuntimeEndpoint', hostPath, problems);
   if (endpoint !== null) fields.containerRuntimeEndpoint = { value: endpoint, from: hostPath };
+  const podLogsDir = stringField(data, 'podLogsDir', hostPath, problems);
+  if (podLogsDir !== null) fields.podLogsDir = { value: podLogsDir, from: hostPath };
   return fields;
 }
 

@@ -383,7 +383,7 @@ function tightenHolding(holding: string, stat: fs.Stats, notes: string[]): void 
 }
 
 /** Creates the directory (mode 0700, root's) if needed; refuses one that is not a directory. */
-function ensurePrivateDir(dir: string, what: string): void {
+export function ensurePrivateDir(dir: string, what: string): void {
   try {
     const stat = fs.lstatSync(dir);
     if (!stat.isDirectory()) throw new BreakglassError(`${what} ${dir} exists but is not a directory`);

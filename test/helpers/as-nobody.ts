@@ -4,5 +4,9 @@
 import { main } from '../../src/cli/main.js';
 
 process.seteuid!(65534);
-const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };
+const io = {
+  out: (t: string) => process.stdout.write(t),
+  err: (t: string) => process.stderr.write(t),
+  ask: null,
+};
 process.exitCode = await main(process.argv.slice(2), io);

@@ -76,6 +76,8 @@ export function watchManifestDirs(
       if (before[key].error !== null && after[key].error === null) {
         watcher.unwatch(options[key]);
         watcher.add(options[key]);
+        // Files created before the new watch is live send no event: look again once it is.
+        for (const ms of [250, 1_000]) setTimeout(() => schedule(), ms).unref();
       }
     }
   };

@@ -1,0 +1,116 @@
+// Joins what the runtime runs with the static pods the manifests declare. Pure: no I/O.
+import type { Container, ContainerState, Sandbox } from '../sources/runtime/types.js';
+import type { StaticPod } from './staticpods.js';
+
+export interface ContainerView {
+  name: string;
+  state: ContainerState;
+  restartCount: number;
+  exitCode: number | null;
+  reason: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  image: string;
+  id: string;
+  podUid: string;
+  logPath: string | null;
+  /** The attempt before this one, when this one runs: why it was restarted. */
+  lastTermination: { exitCode: number | null; reason: string | null; finishedAt: Date | null } | null;
+}
+
+export interface PodRuntime {
+  sandboxes: Sandbox[];
+  /** The newest attempt of each container, in the manifest's container order where known. */
+  containers: ContainerView[];
+  /** Something of this pod is running (a container, or a ready sandbox). */
+  running: boolean;
+}
+
+/** A pod kubelet started from a file, whose manifest is in neither directory any more. */
+export interface PodWithoutManifest extends PodRuntime {
+  podName: string;
+  namespace: string;
+}
+
+export interface RuntimeJoin {
+  byStaticPod: Map<StaticPod, PodRuntime>;
+  podsWithoutManifest: PodWithoutManifest[];
+}
+
+const key = (namespace: string, podName: string) => `${namespace}/${podName}`;
+
+export function joinRuntime(
+  staticPods: StaticPod[],
+  sandboxes: Sandbox[],
+  containers: Container[],
+): RuntimeJoin {
+  const sandboxesByPod = groupBy(sandboxes, (s) => key(s.namespace, s.podName));
+  const containersByPod = groupBy(containers, (c) => key(c.namespace, c.podName));
+  const byStaticPod = new Map<StaticPod, PodRuntime>();
+  const claimed = new Set<string>();
+  for (const sp of staticPods) {
+    if (!sp.mirrorPodName || !sp.namespace) continue;
+    const k = key(sp.namespace, sp.mirrorPodName);
+    claimed.add(k);
+    const order = sp.pod?.containers.map((c) => c.name) ?? [];
+    byStaticPod.set(sp, podRuntime(sandboxesByPod.get(k) ?? [], containersByPod.get(k) ?? [], order));
+  }
+  const podsWithoutManifest: PodWithoutManifest[] = [];
+  for (const [k, podSandboxes] of sandboxesByPod) {
+    if (claimed.has(k) || !podSandboxes.some((s) => s.configSource === 'file')) continue;
+    const [namespace, podName] = [podSandboxes[0]!.namespace, podSandboxes[0]!.podName];
+    const view = podRuntime(podSandboxes, containersByPod.get(k) ?? [], []);
+    if (view.running) podsWithoutManifest.push({ podName, namespace, ...view });
+  }
+  return { byStaticPod, podsWithoutManifest };
+}
+
+function podRuntime(sandboxes: Sandbox[], containers: Container[], order: string[]): PodRuntime {
+  const byName = groupBy(containers, (c) => c.name);
+  const views: ContainerView[] = [];
+  for (const [name, attempts] of byName) {
+    attempts.sort((a, b) => b.attempt - a.attempt || time(b.createdAt) - time(a.createdAt));
+    const latest = attempts[0]!;
+    const previous = attempts[1];
+    views.push({
+      name,
+      state: latest.state,
+      restartCount: latest.restartCount,
+      exitCode: latest.exitCode,
+      reason: latest.reason,
+      startedAt: latest.startedAt,
+      finishedAt: latest.finishedAt,
+      image: latest.image,
+      id: latest.id,
+      podUid: latest.podUid,
+      logPath: latest.logPath,
+      lastTermination:
+        previous && latest.state === 'running'
+          ? { exitCode: previous.exitCode, reason: previous.reason, finishedAt: previous.finishedAt }
+          : null,
+    });
+  }
+  views.sort((a, b) => rank(order, a.name) - rank(order, b.name) || a.name.localeCompare(b.name));
+  const running = views.some((c) => c.state === 'running') || sandboxes.some((s) => s.state === 'ready');
+  return { sandboxes, containers: views, running };
+}
+
+function rank(order: string[], name: string): number {
+  const i = order.indexOf(name);
+  return i < 0 ? order.length : i;
+}
+
+function time(d: Date | null): number {
+  return d?.getTime() ?? 0;
+}
+
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = keyOf(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}

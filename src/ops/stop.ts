@@ -1,0 +1,105 @@
+// The fallback for the trap: a kubelet restarted while the API server was down ignores removed
+// manifests, so a disabled pod keeps running. This stops its containers and sandbox through the
+// runtime. Only on request, locked and audited like every other change.
+import type { Container, Runtime, Sandbox } from '../sources/runtime/types.js';
+import { BreakglassError, errnoMessage } from '../util/errors.js';
+import { appendAudit } from './audit.js';
+import { acquireLock, describeHolder } from './lock.js';
+import { ensurePrivateDir } from './staticpods.js';
+
+export interface StopTarget {
+  podName: string;
+  namespace: string;
+  /** The manifest is in the manifest directory: kubelet would start the pod again at once. */
+  enabled: boolean;
+}
+
+export interface StopPlan {
+  target: StopTarget;
+  containers: Container[];
+  sandboxes: Sandbox[];
+}
+
+export interface StopResult {
+  stoppedContainers: string[];
+  stoppedSandboxes: string[];
+  notes: string[];
+}
+
+/** What a stop would touch: the pod's running containers and ready sandboxes. */
+export async function planStop(runtime: Runtime, target: StopTarget): Promise<StopPlan> {
+  const [containers, sandboxes] = await Promise.all([runtime.listContainers(), runtime.listSandboxes()]);
+  const mine = (x: { podName: string; namespace: string }) =>
+    x.podName === target.podName && x.namespace === target.namespace;
+  return {
+    target,
+    containers: containers.filter((c) => mine(c) && c.state === 'running'),
+    sandboxes: sandboxes.filter((s) => mine(s) && s.state === 'ready'),
+  };
+}
+
+export async function stopPod(
+  runtime: Runtime,
+  plan: StopPlan,
+  options: { stateDir: string; readOnly: boolean; force: boolean; graceSeconds: number },
+): Promise<StopResult> {
+  const who = `${plan.target.namespace}/${plan.target.podName}`;
+  if (options.readOnly)
+    throw new BreakglassError('read-only mode (--read-only): no change made', 'read-only');
+  if (process.geteuid && process.geteuid() !== 0) {
+    throw new BreakglassError('must run as root to stop containers (try sudo); nothing changed', 'not-root');
+  }
+  if (plan.target.enabled && !options.force) {
+    throw new BreakglassError(
+      `${who} is enabled: kubelet would start it again at once. Disable it first (breakglass disable ${plan.target.podName}), or pass --force`,
+      'enabled',
+    );
+  }
+  if (plan.containers.length === 0 && plan.sandboxes.length === 0) {
+    throw new BreakglassError(`nothing of ${who} is running in the runtime; nothing to stop`, 'nothing');
+  }
+  ensurePrivateDir(options.stateDir, 'state directory');
+  const lock = acquireLock(options.stateDir);
+  const result: StopResult = { stoppedContainers: [], stoppedSandboxes: [], notes: [] };
+  if (lock.tookOverFrom) {
+    result.notes.push(
+      `took over the lock left by a process that died holding it: ${describeHolder(lock.tookOverFrom)}`,
+    );
+  }
+  try {
+    for (const c of plan.containers) {
+      await runtime.stopContainer(c.id, options.graceSeconds);
+      result.stoppedContainers.push(`${c.name} (${c.id.slice(0, 13)})`);
+    }
+    for (const s of plan.sandboxes) {
+      await runtime.stopSandbox(s.id);
+      result.stoppedSandboxes.push(s.id.slice(0, 13));
+    }
+    try {
+      appendAudit(options.stateDir, {
+        action: 'stop',
+        file: who,
+        outcome: 'ok',
+        message: `stopped containers ${result.stoppedContainers.join(', ') || 'none'}; sandboxes ${result.stoppedSandboxes.join(', ') || 'none'}`,
+      });
+    } catch (err) {
+      result.notes.push(`stopped, but the audit log could not be written: ${errnoMessage(err)}`);
+    }
+    return result;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    try {
+      appendAudit(options.stateDir, {
+        action: 'stop',
+        file: who,
+        outcome: 'failed',
+        message: `${message}; stopped before the failure: ${result.stoppedContainers.join(', ') || 'none'}`,
+      });
+    } catch {
+      // The failure itself is what the operator must see.
+    }
+    throw new BreakglassError(`stopping ${who} failed: ${message}`, 'runtime');
+  } finally {
+    lock.release();
+  }
+}
