@@ -187,6 +187,13 @@ export async function startDaemons(dir: string, log: Log): Promise<void> {
   log(`containerd (pid ${containerdPid}) on ${paths.containerdSocket}`);
 }
 
+/** Stops and starts dockerd alone, as a node's `systemctl restart docker` would (its containers stop). */
+export async function restartDockerd(dir: string, log: Log = () => {}): Promise<void> {
+  const paths = labPaths(dir);
+  await terminate('dockerd', readPidFile(paths.dockerPidFile), paths.dir, log);
+  await startDockerd(paths);
+}
+
 async function startContainerd(paths: LabPaths): Promise<number> {
   const pid = spawnDetached(CONTAINERD, ['--config', paths.containerdConfig], paths, paths.containerdLog);
   fs.writeFileSync(paths.containerdPidFile, `${pid}\n`);

@@ -89,6 +89,7 @@ export function podLogDirectory(podLogsDir: string, spec: PodSpec): string {
 
 export interface CriPod {
   sandboxId: string;
+  logDirectory: string;
   sandboxConfig: object;
   containerIds: Record<string, string>;
 }
@@ -108,7 +109,12 @@ export async function runCriPod(client: CriClient, spec: PodSpec, podLogsDir: st
   const sandboxConfig = criSandboxConfig(spec, podLogsDir);
   fs.mkdirSync(podLogDirectory(podLogsDir, spec), { recursive: true });
   const sandboxId = await client.runPodSandbox(sandboxConfig);
-  const pod: CriPod = { sandboxId, sandboxConfig, containerIds: {} };
+  const pod: CriPod = {
+    sandboxId,
+    sandboxConfig,
+    containerIds: {},
+    logDirectory: podLogDirectory(podLogsDir, spec),
+  };
   for (const container of spec.containers) {
     pod.containerIds[container.name] = await startCriContainer(client, pod, spec, container, 0);
   }
@@ -147,15 +153,18 @@ export async function startCriContainer(
   return id;
 }
 
+/** Like kubelet removing a pod: its sandbox, containers and log directory go. */
 export async function removeCriPod(client: CriClient, pod: CriPod): Promise<void> {
   await client.stopPodSandbox(pod.sandboxId).catch(() => {});
   await client.removePodSandbox(pod.sandboxId).catch(() => {});
+  fs.rmSync(pod.logDirectory, { recursive: true, force: true });
 }
 
 // ----- Docker (cri-dockerd's conventions) -----
 
 export interface DockerPod {
   sandboxId: string;
+  logDirectory: string;
   /** The newest container of each name. */
   containerIds: Record<string, string>;
   /** Every container ever created for the pod, restarts included. */
@@ -188,7 +197,12 @@ export async function runDockerPod(
     HostConfig: { NetworkMode: 'host' },
   });
   await sandbox.start();
-  const pod: DockerPod = { sandboxId: sandbox.id, containerIds: {}, allContainerIds: [] };
+  const pod: DockerPod = {
+    sandboxId: sandbox.id,
+    containerIds: {},
+    allContainerIds: [],
+    logDirectory: podLogDirectory(podLogsDir, spec),
+  };
   fs.mkdirSync(podLogDirectory(podLogsDir, spec), { recursive: true });
   for (const container of spec.containers) {
     await startDockerContainer(docker, pod, spec, container, 0, podLogsDir);
@@ -245,4 +259,5 @@ export async function removeDockerPod(docker: Docker, pod: DockerPod): Promise<v
       .remove({ force: true })
       .catch(() => {});
   }
+  fs.rmSync(pod.logDirectory, { recursive: true, force: true });
 }

@@ -4,7 +4,12 @@ import * as path from 'node:path';
 import { type ContainerView, joinRuntime } from '../model/runtime.js';
 import { staticPodsOf } from '../model/staticpods.js';
 import { rootPath } from '../node/discover.js';
-import { findPodLogDirs, followContainerLog, readContainerLog } from '../sources/runtime/logs.js';
+import {
+  findPodLogDirs,
+  followContainerLog,
+  pickLogFile,
+  readContainerLog,
+} from '../sources/runtime/logs.js';
 import type { Container, LogLine, Runtime } from '../sources/runtime/types.js';
 import { BreakglassError } from '../util/errors.js';
 import { escapeName } from '../util/sanitize.js';
@@ -62,7 +67,9 @@ function pickContainerName(
 function runtimeContainersOf(view: NodeView, snapshot: RuntimeSnapshot, target: PodTarget): ContainerView[] {
   const staticPods = staticPodsOf(view.manifests, view.holding);
   const joined = joinRuntime(staticPods, snapshot.sandboxes, snapshot.containers);
-  if (target.staticPod) return joined.byStaticPod.get(target.staticPod)?.containers ?? [];
+  for (const [pod, runtime] of joined.byStaticPod) {
+    if (pod.mirrorPodName === target.podName && pod.namespace === target.namespace) return runtime.containers;
+  }
   return joined.podsWithoutManifest.find((p) => p.podName === target.podName)?.containers ?? [];
 }
 
@@ -89,25 +96,28 @@ async function fileLogs(
     sink.line(line);
 }
 
-/** The container's log directory: from the runtime's log path when it answers, else the newest pod dir. */
+/**
+ * The container's log directory: the runtime's log path (a node path, so under --root it is looked
+ * for below the root first), else the newest pod directory under the pod logs directory.
+ */
 async function containerLogDir(
   view: NodeView,
   snapshot: RuntimeSnapshot,
   target: PodTarget,
   containerName: string,
 ): Promise<string> {
-  const fromRuntime = runtimeContainersOf(view, snapshot, target).find(
-    (c) => c.name === containerName,
-  )?.logPath;
-  if (fromRuntime) return path.dirname(rootPath(view.layout.root, fromRuntime));
+  const logPath = runtimeContainersOf(view, snapshot, target).find((c) => c.name === containerName)?.logPath;
+  const fromRuntime = logPath
+    ? [path.dirname(rootPath(view.layout.root, logPath)), path.dirname(logPath)]
+    : [];
+  for (const dir of fromRuntime) if (await pickLogFile(dir)) return dir;
   const podLogsDir = view.layout.podLogsDir.value;
-  const pods = await findPodLogDirs(podLogsDir, target.namespace, target.podName);
-  for (const pod of pods) {
+  for (const pod of await findPodLogDirs(podLogsDir, target.namespace, target.podName)) {
     const container = pod.containers.find((c) => c.name === containerName);
-    if (container) return container.path;
+    if (container && (await pickLogFile(container.path))) return container.path;
   }
   throw new BreakglassError(
-    `no log files for ${target.namespace}/${target.podName} container ${escapeName(containerName)} under ${podLogsDir}`,
+    `no log files for ${target.namespace}/${target.podName} container ${escapeName(containerName)}${logPath ? ` at ${escapeName(logPath)} or` : ''} under ${podLogsDir}`,
     'no-logs',
   );
 }

@@ -64,6 +64,7 @@ export interface StaticPodJson {
   declaredContainers: { name: string; image: string }[];
   health: HealthEndpoint | null;
   /** From the runtime: empty when nothing of the pod exists there (or the runtime could not be read). */
+  sandboxes: { id: string; state: string; attempt: number; createdAt: string | null; podUid: string }[];
   containers: ContainerJson[];
   /** Something of the pod runs; null when the runtime could not be read. */
   running: boolean | null;
@@ -151,6 +152,14 @@ function staticPodJson(sp: StaticPod, runtime: PodRuntime | undefined): StaticPo
     hostNetwork: sp.pod?.hostNetwork ?? null,
     declaredContainers: sp.pod?.containers.map((c) => ({ name: c.name, image: c.image })) ?? [],
     health: sp.pod?.health ?? null,
+    sandboxes:
+      runtime?.sandboxes.map((x) => ({
+        id: x.id,
+        state: x.state,
+        attempt: x.attempt,
+        createdAt: x.createdAt?.toISOString() ?? null,
+        podUid: x.podUid,
+      })) ?? [],
     containers: runtime?.containers.map(containerJson) ?? [],
     running: runtime ? runtime.running : null,
     findings: sp.findings,

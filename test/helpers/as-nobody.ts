@@ -3,6 +3,9 @@
 // usage: as-nobody.js <breakglass args...>
 import { main } from '../../src/cli/main.js';
 
+// Groups first: root's group 0 would still open root:root 0660 sockets.
+process.setgroups!([65534]);
+process.setegid!(65534);
 process.seteuid!(65534);
 const io = {
   out: (t: string) => process.stdout.write(t),

@@ -1,17 +1,18 @@
 // breakglass against the lab's real runtimes: containerd over CRI, and Docker with cri-dockerd's
 // conventions. Pods are started the way kubelet starts static pods (names, labels, annotations, logs).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { restartDockerd } from '../../scripts/lab/daemons.js';
 import type { ContainerSpec, PodSpec } from '../../scripts/lab/pods.js';
 import { openRuntime } from '../../src/sources/runtime/open.js';
 import type { RuntimeEvent } from '../../src/sources/runtime/types.js';
 import { type LabEnv, labEnv } from '../helpers/lab.js';
 import { makeNodeRoot, makeTempDir, type NodeRoot } from '../helpers/node-root.js';
-import { BIN } from '../helpers/paths.js';
+import { BIN, REPO_ROOT } from '../helpers/paths.js';
 import { breakglass, breakglassJson } from '../helpers/run.js';
 import { criHarness, dockerHarness, type Harness, type RunningPod } from '../helpers/runtime-harness.js';
 
@@ -134,6 +135,19 @@ for (const kind of ['cri', 'docker'] as const) {
         await harness.runPod(
           spec('kube-proxy', null, [
             { name: 'kube-proxy', image: lab.images.busybox, command: ['sleep', '3600'] },
+          ]),
+        ),
+      );
+      pods.set(
+        'tty-pod',
+        await harness.runPod(
+          spec('tty-pod', null, [
+            {
+              name: 'tty',
+              image: lab.images.busybox,
+              tty: true,
+              command: ['sh', '-c', 'echo "tty line one"; echo "tty line two"; exec sleep 3600'],
+            },
           ]),
         ),
       );
@@ -266,6 +280,67 @@ for (const kind of ['cri', 'docker'] as const) {
       );
     });
 
+    test('logs of a container with a TTY', async () => {
+      await waitFor(
+        () => breakglass(['logs', 'tty-pod', ...flags]).stdout.includes('tty line two'),
+        'the TTY output',
+      );
+      const r = breakglass(['logs', 'tty-pod', ...flags]);
+      assert.deepEqual(r.stdout.trimEnd().split('\n'), ['tty line one', 'tty line two']);
+    });
+
+    test('with the runtime socket hung, logs still come from the files', async () => {
+      const dir = makeTempDir();
+      const socket = path.join(dir, kind === 'docker' ? 'docker.sock' : 'containerd.sock');
+      const held: net.Socket[] = [];
+      const server = net.createServer((c) => held.push(c)).listen(socket);
+      await new Promise((r) => server.once('listening', r));
+      try {
+        const r = await runAsync([
+          'logs',
+          'kube-apiserver',
+          ...node.flags,
+          '--pod-logs',
+          lab.podLogsDir,
+          '--runtime',
+          `unix://${socket}`,
+        ]);
+        assert.match(r, /apiserver attempt 1 starting|attempt 2 is up/);
+      } finally {
+        for (const c of held) c.destroy();
+        server.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('a runtime socket root may not open: one line saying so', () => {
+      const r = spawnSync(
+        process.execPath,
+        [path.join(REPO_ROOT, 'dist/test/helpers/as-nobody.js'), 'status', '--json', ...flags],
+        { encoding: 'utf8' },
+      );
+      const json = JSON.parse(r.stdout) as Status;
+      assert.match(json.runtime.error!, /permission denied/);
+    });
+
+    test('etcd killed with SIGKILL: exit 137, and after the restart one restart with the kill as its reason', async () => {
+      const etcd = pods.get('etcd')!;
+      const id = etcd.containerId('etcd');
+      await harness.kill(id);
+      await harness.waitExited(id);
+      const before = status().json.staticPods.find((p) => p.name === 'etcd')!.containers[0]!;
+      assert.deepEqual([before.state, before.exitCode, before.reason], ['exited', 137, 'Error']);
+      await harness.restart(etcd, { ...etcd.spec.containers[0]! }, 1);
+      await waitForHealth(ports[2]!);
+      const after = status().json.staticPods.find((p) => p.name === 'etcd')!.containers[0]!;
+      assert.equal(after.state, 'running');
+      assert.equal(after.restartCount, 1);
+      assert.deepEqual(
+        after.lastTermination && [after.lastTermination.exitCode, after.lastTermination.reason],
+        [137, 'Error'],
+      );
+    });
+
     test('a runtime event reaches subscribers', async () => {
       const runtime = openRuntime({ kind, endpoint: harness.endpoint, source: 'test' });
       const events: { at: number; event: RuntimeEvent }[] = [];
@@ -279,6 +354,31 @@ for (const kind of ['cri', 'docker'] as const) {
         const latency = events.find((e) => e.at >= killedAt)!.at - killedAt;
         // Timing is measured (and written down by scripts/bench.ts), not asserted: the arrival is.
         console.log(`# ${kind}: runtime event ${latency} ms after the kill`);
+      } finally {
+        sub.close();
+        runtime.close();
+      }
+    });
+
+    test('Docker: the event stream reconnects after dockerd restarts, and asks for a full resync', {
+      skip: kind !== 'docker' && 'CRI has no event stream here: containerd 1.6 is polled',
+    }, async () => {
+      const runtime = openRuntime({ kind, endpoint: harness.endpoint, source: 'test' });
+      const events: RuntimeEvent[] = [];
+      const sub = runtime.subscribe((event) => events.push(event));
+      try {
+        await new Promise((r) => setTimeout(r, 500));
+        await restartDockerd(lab.dir);
+        await waitFor(() => events.some((e) => e.kind === 'resync'), 'a resync after the reconnect', 60_000);
+        // And it is live again: a new container's start arrives as an event.
+        const count = events.length;
+        await harness.runPod(
+          spec('after-restart', null, [{ name: 'c', image: lab.images.busybox, command: ['true'] }]),
+        );
+        await waitFor(
+          () => events.slice(count).some((e) => e.kind === 'changed'),
+          'an event after the reconnect',
+        );
       } finally {
         sub.close();
         runtime.close();

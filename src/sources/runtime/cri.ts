@@ -1,9 +1,15 @@
 // containerd and CRI-O, through the CRI runtime.v1 API on their socket.
 import * as path from 'node:path';
 import { rootPath } from '../../node/root-fs.js';
-import { CriClient, type CriContainer, type CriContainerState, type CriPodSandbox } from './cri-client.js';
+import {
+  CriClient,
+  type CriContainer,
+  type CriContainerState,
+  type CriPodSandbox,
+  type CriVersion,
+} from './cri-client.js';
 import { exitReason, nanosToDate, podRefOf, restartCountOf } from './labels.js';
-import { followContainerLog, readContainerLog } from './logs.js';
+import { followContainerLog, pickLogFile, readContainerLog } from './logs.js';
 import { ChangePoller } from './poller.js';
 import {
   ANNOTATION,
@@ -53,19 +59,7 @@ export class CriRuntime implements Runtime {
       }
       throw err;
     });
-    if (v.runtimeApiVersion !== 'v1') {
-      throw new RuntimeError(
-        `${this.endpoint}: CRI API ${v.runtimeApiVersion} is not supported (need v1)`,
-        'unsupported',
-      );
-    }
-    return {
-      kind: 'cri',
-      endpoint: this.endpoint,
-      name: v.runtimeName,
-      version: v.runtimeVersion,
-      apiVersion: v.runtimeApiVersion,
-    };
+    return criRuntimeInfo(this.endpoint, v);
   }
 
   async listSandboxes(): Promise<Sandbox[]> {
@@ -124,7 +118,9 @@ export class CriRuntime implements Runtime {
   /** CRI runtimes write container logs to files that kubelet names: read them, the socket is not needed. */
   async *logs(container: Container, options: LogOptions): AsyncIterable<LogLine> {
     if (!container.logPath) throw new RuntimeError(`container ${container.name} has no log path`, 'failed');
-    const dir = path.dirname(rootPath(this.options.root ?? '/', container.logPath));
+    // A node path: below --root first; a runtime of this machine (a lab beside a rescued root) as is.
+    const underRoot = path.dirname(rootPath(this.options.root ?? '/', container.logPath));
+    const dir = (await pickLogFile(underRoot)) ? underRoot : path.dirname(container.logPath);
     const tail = options.tail !== undefined ? { tail: options.tail } : {};
     if (options.follow) {
       yield* followContainerLog(dir, { ...tail, ...(options.signal ? { signal: options.signal } : {}) });
@@ -183,6 +179,23 @@ export class CriRuntime implements Runtime {
       annotations,
     };
   }
+}
+
+/** Only runtime.v1 is spoken; v1alpha2 (containerd < 1.6, CRI-O < 1.23) is refused with its reason. */
+export function criRuntimeInfo(endpoint: string, v: CriVersion): RuntimeInfo {
+  if (v.runtimeApiVersion !== 'v1') {
+    throw new RuntimeError(
+      `${endpoint}: CRI API ${v.runtimeApiVersion} is not supported (need v1)`,
+      'unsupported',
+    );
+  }
+  return {
+    kind: 'cri',
+    endpoint,
+    name: v.runtimeName,
+    version: v.runtimeVersion,
+    apiVersion: v.runtimeApiVersion,
+  };
 }
 
 function sandboxOf(s: CriPodSandbox): Sandbox {
