@@ -187,11 +187,15 @@ export async function startDaemons(dir: string, log: Log): Promise<void> {
   log(`containerd (pid ${containerdPid}) on ${paths.containerdSocket}`);
 }
 
-/** Stops and starts dockerd alone, as a node's `systemctl restart docker` would (its containers stop). */
-export async function restartDockerd(dir: string, log: Log = () => {}): Promise<void> {
+/** Stops dockerd alone, as a node's `systemctl stop docker` would (its containers stop). */
+export async function stopDockerd(dir: string, log: Log = () => {}): Promise<void> {
   const paths = labPaths(dir);
   await terminate('dockerd', readPidFile(paths.dockerPidFile), paths.dir, log);
-  await startDockerd(paths);
+}
+
+/** Starts the lab's dockerd again after stopDockerd. */
+export async function startLabDockerd(dir: string): Promise<void> {
+  await startDockerd(labPaths(dir));
 }
 
 async function startContainerd(paths: LabPaths): Promise<number> {

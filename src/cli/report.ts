@@ -35,9 +35,11 @@ export interface RuntimeJson {
 export interface ContainerJson {
   name: string;
   state: string;
+  attempt: number;
   restartCount: number;
   exitCode: number | null;
   reason: string | null;
+  createdAt: string | null;
   startedAt: string | null;
   finishedAt: string | null;
   image: string;
@@ -118,9 +120,11 @@ function containerJson(c: ContainerView): ContainerJson {
   return {
     name: c.name,
     state: c.state,
+    attempt: c.attempt,
     restartCount: c.restartCount,
     exitCode: c.exitCode,
     reason: c.reason,
+    createdAt: iso(c.createdAt),
     startedAt: iso(c.startedAt),
     finishedAt: iso(c.finishedAt),
     image: c.image,

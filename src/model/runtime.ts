@@ -5,9 +5,11 @@ import type { StaticPod } from './staticpods.js';
 export interface ContainerView {
   name: string;
   state: ContainerState;
+  attempt: number;
   restartCount: number;
   exitCode: number | null;
   reason: string | null;
+  createdAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
   image: string;
@@ -75,9 +77,11 @@ function podRuntime(sandboxes: Sandbox[], containers: Container[], order: string
     views.push({
       name,
       state: latest.state,
+      attempt: latest.attempt,
       restartCount: latest.restartCount,
       exitCode: latest.exitCode,
       reason: latest.reason,
+      createdAt: latest.createdAt,
       startedAt: latest.startedAt,
       finishedAt: latest.finishedAt,
       image: latest.image,

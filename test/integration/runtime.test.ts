@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { restartDockerd } from '../../scripts/lab/daemons.js';
+import { startLabDockerd, stopDockerd } from '../../scripts/lab/daemons.js';
 import type { ContainerSpec, PodSpec } from '../../scripts/lab/pods.js';
 import { openRuntime } from '../../src/sources/runtime/open.js';
 import type { RuntimeEvent } from '../../src/sources/runtime/types.js';
@@ -360,7 +360,7 @@ for (const kind of ['cri', 'docker'] as const) {
       }
     });
 
-    test('Docker: the event stream reconnects after dockerd restarts, and asks for a full resync', {
+    test('Docker stopped: logs from the files; started again: the event stream reconnects and resyncs', {
       skip: kind !== 'docker' && 'CRI has no event stream here: containerd 1.6 is polled',
     }, async () => {
       const runtime = openRuntime({ kind, endpoint: harness.endpoint, source: 'test' });
@@ -368,7 +368,13 @@ for (const kind of ['cri', 'docker'] as const) {
       const sub = runtime.subscribe((event) => events.push(event));
       try {
         await new Promise((r) => setTimeout(r, 500));
-        await restartDockerd(lab.dir);
+        await stopDockerd(lab.dir);
+        // With dockerd stopped, the logs are still there: cri-dockerd's links to the json-file logs.
+        const logs = breakglass(['logs', 'kube-apiserver', ...flags]);
+        assert.equal(logs.status, 0, logs.stderr);
+        assert.match(logs.stdout, /attempt 2 is up/);
+        assert.match(logs.stderr, /reading kubelet's log files instead/);
+        await startLabDockerd(lab.dir);
         await waitFor(() => events.some((e) => e.kind === 'resync'), 'a resync after the reconnect', 60_000);
         // And it is live again: a new container's start arrives as an event.
         const count = events.length;
