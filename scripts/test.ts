@@ -11,6 +11,7 @@ import { REPO_ROOT } from '../test/helpers/paths.js';
 import { labDown, labEnvFor, labEnvVariables, labIsUp, labUp, stderrLog } from './lab/lab.js';
 
 const DEFAULT_GLOBS = ['dist/test/**/*.test.js'];
+const TEST_PORT_OFFSET = 30_000;
 const TERMINATING_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 interface LabLease {
@@ -88,7 +89,10 @@ async function main(): Promise<number> {
   const lease = await leaseLab();
   let code = 1;
   try {
-    const env = lease.owned ? await labUp(lease.dir) : labEnvFor(lease.dir);
+    // Ports offset so that a test run on a real master never meets its etcd or API server.
+    const env = lease.owned
+      ? await labUp(lease.dir, { controlPlane: { portOffset: TEST_PORT_OFFSET } })
+      : labEnvFor(lease.dir);
     // A signal during the lab's start-up lets the current step finish: its daemons are then known and stopped.
     if (!interruptedBy) code = await runTests(labEnvVariables(env), process.argv.slice(2));
   } catch (error) {

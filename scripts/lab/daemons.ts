@@ -82,7 +82,8 @@ export function labPaths(dir: string): LabPaths {
     containerdConfig: path.join(containerdDir, 'config.toml'),
     containerdState: path.join(containerdDir, 'state'),
     runcRoot: path.join(containerdDir, 'runc'),
-    podLogsDir: path.join(abs, 'var/log/pods'),
+    // The lab node's kubelet keeps pod logs under its root (podLogsDir /var/log/pods).
+    podLogsDir: path.join(abs, 'node/var/log/pods'),
     buildDir: path.join(abs, 'build'),
     hostPathsRecord: path.join(abs, 'host-paths-created.json'),
   };
@@ -185,6 +186,17 @@ export async function startDaemons(dir: string, log: Log): Promise<void> {
   removeDockerContainers(paths, log);
   log(`dockerd (pid ${dockerdPid}) on ${paths.dockerSocket}`);
   log(`containerd (pid ${containerdPid}) on ${paths.containerdSocket}`);
+}
+
+/** Stops the lab's containerd alone, as `systemctl stop containerd` would: its containers keep running. */
+export async function stopContainerd(dir: string, log: Log = () => {}): Promise<void> {
+  const paths = labPaths(dir);
+  await terminate('containerd', readPidFile(paths.containerdPidFile), paths.dir, log);
+}
+
+/** Starts the lab's containerd again after stopContainerd. */
+export async function startLabContainerd(dir: string): Promise<void> {
+  await startContainerd(labPaths(dir));
 }
 
 /** Stops dockerd alone, as a node's `systemctl stop docker` would (its containers stop). */

@@ -2,6 +2,7 @@
 // into the lab's dockerd, then saved and imported into containerd's k8s.io namespace for CRI.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ctr, dockerCli, dockerGet, type LabPaths, runChecked } from './daemons.js';
 import type { Log } from './packages.js';
 
@@ -9,6 +10,8 @@ export const LAB_IMAGES = {
   busybox: 'local/busybox:1',
   pause: 'local/pause:1',
   etcd: 'local/etcd:1',
+  /** The pinned Node (node_modules/node) at /usr/local/bin/node: runs the control-plane stand-ins. */
+  node: 'local/node:1',
 } as const;
 
 export type LabImages = { [K in keyof typeof LAB_IMAGES]: string };
@@ -22,6 +25,8 @@ const BUSYBOX = '/bin/busybox';
 const CRI_NAMESPACE = 'k8s.io';
 /** docker import leaves PATH unset; CRI then runs commands like kubeadm's `etcd` without a search path. */
 const PATH_ENV = 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The repo's pinned Node binary (the `node` devDependency), from dist/scripts/lab/ up to the checkout. */
+const PINNED_NODE = fileURLToPath(new URL('../../../node_modules/node/bin/node', import.meta.url));
 
 interface ImageRecipe {
   name: string;
@@ -29,6 +34,8 @@ interface ImageRecipe {
   changes: string[];
   /** Host binaries copied in at the same path, with every shared library ldd lists for them. */
   binaries: string[];
+  /** Host binaries copied in at another path (libraries still at theirs). */
+  placed?: { source: string; target: string }[];
 }
 
 const RECIPES: ImageRecipe[] = [
@@ -38,6 +45,12 @@ const RECIPES: ImageRecipe[] = [
     name: LAB_IMAGES.etcd,
     changes: [PATH_ENV, 'CMD ["/usr/bin/etcd"]'],
     binaries: ['/usr/bin/etcd', '/usr/bin/etcdctl'],
+  },
+  {
+    name: LAB_IMAGES.node,
+    changes: [PATH_ENV, 'CMD ["/usr/local/bin/node"]'],
+    binaries: [],
+    placed: [{ source: PINNED_NODE, target: '/usr/local/bin/node' }],
   },
 ];
 
@@ -80,6 +93,7 @@ function buildImage(paths: LabPaths, recipe: ImageRecipe): void {
   fs.rmSync(rootfs, { recursive: true, force: true });
   makeBusyboxRootfs(rootfs);
   for (const binary of recipe.binaries) copyWithLibraries(binary, rootfs);
+  for (const { source, target } of recipe.placed ?? []) copyWithLibraries(source, rootfs, target);
   runChecked('tar', ['-C', rootfs, '--numeric-owner', '-cf', tarball, '.']);
   const changes = recipe.changes.flatMap((change) => ['--change', change]);
   dockerCli(paths.dockerSocket, ['import', ...changes, tarball, recipe.name]);
@@ -120,12 +134,19 @@ function makeBusyboxRootfs(rootfs: string): void {
   fs.writeFileSync(path.join(rootfs, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
 }
 
-/** Copies a host binary and its shared libraries (the paths ldd prints, link targets' contents). */
-function copyWithLibraries(binary: string, rootfs: string): void {
-  for (const file of [binary, ...sharedLibraries(binary)]) {
-    const target = path.join(rootfs, file);
+/**
+ * Copies a host binary (to `at` in the image, by default its own path) and its shared libraries (the
+ * paths ldd prints, link targets' contents).
+ */
+function copyWithLibraries(binary: string, rootfs: string, at = binary): void {
+  const copies = [
+    { from: binary, to: at },
+    ...sharedLibraries(binary).map((lib) => ({ from: lib, to: lib })),
+  ];
+  for (const { from, to } of copies) {
+    const target = path.join(rootfs, to);
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.copyFileSync(file, target);
+    fs.copyFileSync(from, target);
     fs.chmodSync(target, 0o755);
   }
 }

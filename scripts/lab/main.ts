@@ -1,35 +1,56 @@
-// npm run lab -- up|down|status [--dir D]
-//   up      starts the lab (packages, daemons, images) and prints its env lines; the daemons keep running
-//   down    stops it, leaving no process, mount or container behind (images stay for the next up)
-//   status  prints the env lines if both daemons answer; exits 1 otherwise
-import { DEFAULT_LAB_DIR, labDown, labEnvFor, labEnvLines, labIsUp, labUp } from './lab.js';
+// npm run lab -- <command> [--dir D] [--port-offset N] [--runtime cri|docker] [--daemons-only]
+//   up           starts the lab: packages, its own dockerd and containerd, images, then the control plane
+//                (systemd with kubelet.service, etcd and the stand-ins as static pods); prints its env lines
+//   down         stops it, leaving no process, mount or container behind (images and caches stay)
+//   status       where everything is, how breakglass is pointed at it, health, faults on
+//   fault [NAME] breaks the lab (without NAME: the list of faults)
+//   heal [NAME]  undoes one fault, or all of them
+import { parseArgs } from 'node:util';
+import { FAULTS } from './faults.js';
+import {
+  DEFAULT_LAB_DIR,
+  labDown,
+  labEnvLines,
+  labFault,
+  labHeal,
+  labIsUp,
+  labStatus,
+  labUp,
+} from './lab.js';
 
-const USAGE = 'usage: lab up|down|status [--dir DIR]';
-
-function parseArgs(argv: string[]): { command: string | undefined; dir: string } {
-  let dir = DEFAULT_LAB_DIR;
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--dir') dir = requireValue(argv[++i]);
-    else if (arg.startsWith('--dir=')) dir = requireValue(arg.slice('--dir='.length));
-    else positional.push(arg);
-  }
-  if (positional.length > 1) throw new Error(USAGE);
-  return { command: positional[0], dir };
-}
-
-function requireValue(value: string | undefined): string {
-  if (!value) throw new Error(`--dir needs a directory\n${USAGE}`);
-  return value;
-}
+const USAGE = `usage: npm run lab -- up|down|status|fault [NAME]|heal [NAME] [--dir DIR] [--port-offset N] [--runtime cri|docker] [--daemons-only]`;
 
 async function main(): Promise<number> {
-  const { command, dir } = parseArgs(process.argv.slice(2));
+  const { values, positionals } = parseArgs({
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    options: {
+      dir: { type: 'string', default: DEFAULT_LAB_DIR },
+      'port-offset': { type: 'string' },
+      runtime: { type: 'string' },
+      'daemons-only': { type: 'boolean' },
+    },
+  });
+  const [command, name, ...rest] = positionals;
+  const dir = values.dir!;
+  if (rest.length > 0) throw new Error(USAGE);
   switch (command) {
-    case 'up':
-      process.stdout.write(labEnvLines(await labUp(dir)));
+    case 'up': {
+      const runtime = values.runtime;
+      if (runtime !== undefined && runtime !== 'cri' && runtime !== 'docker')
+        throw new Error('--runtime is cri or docker');
+      const offset = values['port-offset'] === undefined ? undefined : Number(values['port-offset']);
+      if (offset !== undefined && !(Number.isInteger(offset) && offset >= 0 && offset <= 55000)) {
+        throw new Error('--port-offset takes a whole number from 0 to 55000');
+      }
+      const env = await labUp(dir, {
+        controlPlane: values['daemons-only']
+          ? false
+          : { ...(offset !== undefined ? { portOffset: offset } : {}), ...(runtime ? { runtime } : {}) },
+      });
+      process.stdout.write(values['daemons-only'] ? labEnvLines(env) : await labStatus(dir));
       return 0;
+    }
     case 'down':
       await labDown(dir);
       return 0;
@@ -38,7 +59,17 @@ async function main(): Promise<number> {
         process.stderr.write(`lab: not up in ${dir}\n`);
         return 1;
       }
-      process.stdout.write(labEnvLines(labEnvFor(dir)));
+      process.stdout.write(await labStatus(dir));
+      return 0;
+    case 'fault':
+      if (!name) {
+        for (const f of FAULTS) process.stdout.write(`${f.name.padEnd(30)} ${f.description}\n`);
+        return 0;
+      }
+      await labFault(dir, name);
+      return 0;
+    case 'heal':
+      await labHeal(dir, name);
       return 0;
     default:
       process.stderr.write(`${USAGE}\n`);

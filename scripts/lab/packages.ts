@@ -14,6 +14,13 @@ export const LAB_PACKAGES = [
   'busybox-static',
   'openssl',
   'tmux',
+  // The lab's systemd (systemd.ts): debootstrap builds its root file system; busctl and journalctl, from
+  // the host's systemd package (not PID 1 here), reach its D-Bus and read its journal.
+  'debootstrap',
+  'systemd',
+  // Plain tools to see the lab's faults with: curl on the health endpoints, mkfs for etcd's own disk.
+  'curl',
+  'e2fsprogs',
 ] as const;
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${Field} syntax, not JavaScript's.

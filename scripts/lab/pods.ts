@@ -94,9 +94,9 @@ export interface CriPod {
   containerIds: Record<string, string>;
 }
 
-function criSandboxConfig(spec: PodSpec, podLogsDir: string): object {
+function criSandboxConfig(spec: PodSpec, podLogsDir: string, attempt: number): object {
   return {
-    metadata: { name: mirrorPodName(spec), uid: podUid(spec), namespace: spec.namespace, attempt: 0 },
+    metadata: { name: mirrorPodName(spec), uid: podUid(spec), namespace: spec.namespace, attempt },
     logDirectory: podLogDirectory(podLogsDir, spec),
     labels: podLabels(spec),
     annotations: podAnnotations(spec),
@@ -106,19 +106,34 @@ function criSandboxConfig(spec: PodSpec, podLogsDir: string): object {
 }
 
 export async function runCriPod(client: CriClient, spec: PodSpec, podLogsDir: string): Promise<CriPod> {
-  const sandboxConfig = criSandboxConfig(spec, podLogsDir);
-  fs.mkdirSync(podLogDirectory(podLogsDir, spec), { recursive: true });
-  const sandboxId = await client.runPodSandbox(sandboxConfig);
-  const pod: CriPod = {
-    sandboxId,
-    sandboxConfig,
-    containerIds: {},
-    logDirectory: podLogDirectory(podLogsDir, spec),
-  };
+  const pod = await runCriSandbox(client, spec, podLogsDir);
   for (const container of spec.containers) {
     pod.containerIds[container.name] = await startCriContainer(client, pod, spec, container, 0);
   }
   return pod;
+}
+
+/** The sandbox alone; kubelet then starts the containers one by one (startCriContainer). */
+export async function runCriSandbox(
+  client: CriClient,
+  spec: PodSpec,
+  podLogsDir: string,
+  attempt = 0,
+): Promise<CriPod> {
+  fs.mkdirSync(podLogDirectory(podLogsDir, spec), { recursive: true });
+  const pod = criPodHandle(spec, podLogsDir, '', attempt);
+  pod.sandboxId = await client.runPodSandbox(pod.sandboxConfig);
+  return pod;
+}
+
+/** A handle on a sandbox that already runs (a restarted kubelet finds it in the runtime). */
+export function criPodHandle(spec: PodSpec, podLogsDir: string, sandboxId: string, attempt: number): CriPod {
+  return {
+    sandboxId,
+    sandboxConfig: criSandboxConfig(spec, podLogsDir, attempt),
+    containerIds: {},
+    logDirectory: podLogDirectory(podLogsDir, spec),
+  };
 }
 
 /** What kubelet does when a container exited: a new container with the next attempt number. */
@@ -186,8 +201,23 @@ export async function runDockerPod(
   pauseImage: string,
   podLogsDir: string,
 ): Promise<DockerPod> {
+  const pod = await runDockerSandbox(docker, spec, pauseImage, podLogsDir);
+  for (const container of spec.containers) {
+    await startDockerContainer(docker, pod, spec, container, 0, podLogsDir);
+  }
+  return pod;
+}
+
+/** The sandbox (pause container) alone; the containers follow with startDockerContainer. */
+export async function runDockerSandbox(
+  docker: Docker,
+  spec: PodSpec,
+  pauseImage: string,
+  podLogsDir: string,
+  attempt = 0,
+): Promise<DockerPod> {
   const sandbox = await docker.createContainer({
-    name: dockerName('POD', spec, 0),
+    name: dockerName('POD', spec, attempt),
     Image: pauseImage,
     Labels: {
       ...podLabels(spec),
@@ -197,17 +227,23 @@ export async function runDockerPod(
     HostConfig: { NetworkMode: 'host' },
   });
   await sandbox.start();
-  const pod: DockerPod = {
-    sandboxId: sandbox.id,
+  fs.mkdirSync(podLogDirectory(podLogsDir, spec), { recursive: true });
+  return dockerPodHandle(spec, podLogsDir, sandbox.id, []);
+}
+
+/** A handle on a pod that already runs; containerIds: every container of the pod, any attempt. */
+export function dockerPodHandle(
+  spec: PodSpec,
+  podLogsDir: string,
+  sandboxId: string,
+  containerIds: string[],
+): DockerPod {
+  return {
+    sandboxId,
     containerIds: {},
-    allContainerIds: [],
+    allContainerIds: [...containerIds],
     logDirectory: podLogDirectory(podLogsDir, spec),
   };
-  fs.mkdirSync(podLogDirectory(podLogsDir, spec), { recursive: true });
-  for (const container of spec.containers) {
-    await startDockerContainer(docker, pod, spec, container, 0, podLogsDir);
-  }
-  return pod;
 }
 
 export async function startDockerContainer(

@@ -2,7 +2,7 @@
 // everything that would make kubelet skip or reject it. Pure: no I/O.
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { escapeName } from '../../util/sanitize.js';
-import type { ContainerSpec, Finding, HealthEndpoint, PodManifest, Severity } from './types.js';
+import type { ContainerSpec, Finding, HealthEndpoint, PodManifest, Severity, VolumeMount } from './types.js';
 
 export interface ParseResult {
   pods: PodManifest[];
@@ -192,8 +192,18 @@ function containerList(value: Json | undefined): ContainerSpec[] {
       image: typeof c.image === 'string' ? c.image : '',
       argv,
       flags: parseFlags(argv),
+      volumeMounts: volumeMounts(c.volumeMounts),
     };
   });
+}
+
+function volumeMounts(value: Json | undefined): VolumeMount[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(isObject).map((m) => ({
+    name: typeof m.name === 'string' ? m.name : '',
+    mountPath: typeof m.mountPath === 'string' ? m.mountPath : '',
+    readOnly: m.readOnly === true,
+  }));
 }
 
 export function parseFlags(argv: string[]): Record<string, string> {

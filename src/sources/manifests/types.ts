@@ -27,6 +27,14 @@ export interface ContainerSpec {
   argv: string[];
   /** `--flag=value` and `--flag` (value 'true') from argv; the last occurrence wins. */
   flags: Record<string, string>;
+  /** The container's volumeMounts; `name` refers to a pod volume (see PodManifest.hostPathVolumes). */
+  volumeMounts: VolumeMount[];
+}
+
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly: boolean;
 }
 
 export interface PodManifest {

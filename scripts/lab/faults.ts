@@ -1,0 +1,286 @@
+// Faults to rehearse on: each breaks the lab the way real masters break, and `heal` undoes it exactly.
+// What a fault changed is kept under <lab>/faults/<name>/ until it is healed, so heal works from a
+// new process, after a reboot of the lab, and twice in a row.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isSeq, parseDocument } from 'yaml';
+import { probe } from './controlplane.js';
+import type { LabNode } from './node.js';
+import { etcdDiskDevice, labPorts } from './node.js';
+import type { Log } from './packages.js';
+
+export interface FaultContext {
+  labDir: string;
+  node: LabNode;
+  log: Log;
+  /** Lab operations the faults need; provided by lab.ts so this module stays free of daemon details. */
+  ops: {
+    systemctl(args: string[]): void;
+    installKubeletDropIn(name: string, text: string | null): void;
+    stopRuntime(): Promise<void>;
+    startRuntime(): Promise<void>;
+    etcdContainerPid(): Promise<number>;
+    writeExpiredCertificate(): void;
+    /** Stops and removes a static pod's sandboxes in the runtime, as `crictl rmp` would. */
+    removePods(manifestPodName: string): Promise<void>;
+  };
+}
+
+export interface Fault {
+  name: string;
+  /** What it does, in an operator's words: shown by `lab fault` without a name. */
+  description: string;
+  inject(ctx: FaultContext): Promise<void>;
+  heal(ctx: FaultContext): Promise<void>;
+}
+
+function faultDir(ctx: FaultContext, name: string): string {
+  return path.join(ctx.labDir, 'faults', name);
+}
+
+export function activeFaults(labDir: string): string[] {
+  const dir = path.join(labDir, 'faults');
+  return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+}
+
+function markActive(ctx: FaultContext, name: string): string {
+  const dir = faultDir(ctx, name);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+function clearActive(ctx: FaultContext, name: string): void {
+  fs.rmSync(faultDir(ctx, name), { recursive: true, force: true });
+}
+
+/** Keeps the original of a file before a fault edits it; restore puts it back byte for byte. */
+function backup(ctx: FaultContext, name: string, file: string): void {
+  const saved = path.join(markActive(ctx, name), path.basename(file));
+  if (!fs.existsSync(saved)) fs.copyFileSync(file, saved);
+}
+
+function restore(ctx: FaultContext, name: string, file: string): void {
+  const saved = path.join(faultDir(ctx, name), path.basename(file));
+  if (!fs.existsSync(saved)) return;
+  // Written beside the manifest directory and renamed in: kubelet never reads a half-written file.
+  const temp = path.join(path.dirname(path.dirname(file)), `.${path.basename(file)}.heal`);
+  fs.copyFileSync(saved, temp);
+  fs.chmodSync(temp, 0o600);
+  fs.renameSync(temp, file);
+}
+
+/** Replaces a manifest's content atomically, the way an editor that writes a new file and renames does. */
+function rewrite(file: string, content: string): void {
+  const temp = path.join(path.dirname(path.dirname(file)), `.${path.basename(file)}.fault`);
+  fs.writeFileSync(temp, content, { mode: 0o600 });
+  fs.renameSync(temp, file);
+}
+
+const manifest = (ctx: FaultContext, file: string) => path.join(ctx.node.manifests, file);
+
+const FILL_FILE = 'breakglass-lab-fill';
+
+export const FAULTS: Fault[] = [
+  {
+    name: 'kubelet-stopped',
+    description: 'kubelet.service is stopped: no static pod is started, restarted or removed',
+    async inject(ctx) {
+      markActive(ctx, this.name);
+      ctx.ops.systemctl(['stop', 'kubelet.service']);
+    },
+    async heal(ctx) {
+      ctx.ops.systemctl(['start', 'kubelet.service']);
+      clearActive(ctx, this.name);
+    },
+  },
+  {
+    name: 'kubelet-crashloop',
+    description: 'kubelet.service crash-loops: a drop-in gives kubelet a flag it does not know',
+    async inject(ctx) {
+      markActive(ctx, this.name);
+      ctx.ops.installKubeletDropIn(
+        '90-breakglass-fault.conf',
+        '[Service]\nEnvironment="KUBELET_EXTRA_ARGS=--bogus-kubelet-flag=true"\nRestartSec=2\n',
+      );
+      ctx.ops.systemctl(['restart', 'kubelet.service']);
+    },
+    async heal(ctx) {
+      ctx.ops.installKubeletDropIn('90-breakglass-fault.conf', null);
+      ctx.ops.systemctl(['reset-failed', 'kubelet.service']);
+      ctx.ops.systemctl(['restart', 'kubelet.service']);
+      clearActive(ctx, this.name);
+    },
+  },
+  {
+    name: 'runtime-stopped',
+    description: 'the container runtime (containerd) is stopped: its socket is dead, containers keep running',
+    async inject(ctx) {
+      markActive(ctx, this.name);
+      await ctx.ops.stopRuntime();
+    },
+    async heal(ctx) {
+      await ctx.ops.startRuntime();
+      clearActive(ctx, this.name);
+    },
+  },
+  {
+    name: 'etcd-yaml-error',
+    description: "a YAML error in etcd's manifest: kubelet drops etcd at its next re-list",
+    async inject(ctx) {
+      const file = manifest(ctx, 'etcd.yaml');
+      backup(ctx, this.name, file);
+      rewrite(file, `${fs.readFileSync(file, 'utf8')}  broken: [unclosed\n`);
+    },
+    async heal(ctx) {
+      restore(ctx, this.name, manifest(ctx, 'etcd.yaml'));
+      clearActive(ctx, this.name);
+    },
+  },
+  {
+    name: 'apiserver-bak',
+    description: 'a .bak copy of the apiserver manifest in the manifest directory: kubelet runs it too',
+    async inject(ctx) {
+      markActive(ctx, this.name);
+      const bak = manifest(ctx, 'kube-apiserver.yaml.bak');
+      fs.copyFileSync(manifest(ctx, 'kube-apiserver.yaml'), bak);
+      fs.chmodSync(bak, 0o600);
+    },
+    async heal(ctx) {
+      fs.rmSync(manifest(ctx, 'kube-apiserver.yaml.bak'), { force: true });
+      clearActive(ctx, this.name);
+    },
+  },
+  {
+    name: 'apiserver-bad-flag',
+    description: 'kube-apiserver crash-loops: its manifest has a flag it does not know',
+    async inject(ctx) {
+      const file = manifest(ctx, 'kube-apiserver.yaml');
+      backup(ctx, this.name, file);
+      rewrite(file, withExtraFlag(fs.readFileSync(file, 'utf8'), '--bogus-flag=true'));
+    },
+    async heal(ctx) {
+      restore(ctx, this.name, manifest(ctx, 'kube-apiserver.yaml'));
+      clearActive(ctx, this.name);
+    },
+  },
+  {
+    name: 'etcd-slow-disk',
+    description: "etcd's disk throttled to 20 write IOPS (blkio): WAL fsync p99 far above 10 ms",
+    async inject(ctx) {
+      const dir = markActive(ctx, this.name);
+      const file = await blkioThrottleFile(ctx);
+      const { majorMinor } = etcdDiskDevice(ctx.node);
+      fs.writeFileSync(path.join(dir, 'throttle'), `${file}\n${majorMinor}\n`);
+      fs.writeFileSync(file, `${majorMinor} 20`);
+    },
+    async heal(ctx) {
+      const saved = path.join(faultDir(ctx, this.name), 'throttle');
+      if (fs.existsSync(saved)) {
+        const [file, majorMinor] = fs.readFileSync(saved, 'utf8').trim().split('\n');
+        // The container may be gone (restarted): then its cgroup, and the throttle with it, is gone too.
+        if (file && majorMinor && fs.existsSync(file)) fs.writeFileSync(file, `${majorMinor} 0`);
+      }
+      clearActive(ctx, this.name);
+    },
+  },
+  {
+    name: 'etcd-disk-full',
+    description: "etcd's data disk filled to the last few MiB",
+    async inject(ctx) {
+      markActive(ctx, this.name);
+      const stat = fs.statfsSync(ctx.node.etcdDataDir);
+      const free = stat.bavail * stat.bsize;
+      const leave = 4 * 1024 * 1024;
+      if (free > leave) {
+        execFileSync('fallocate', ['-l', String(free - leave), path.join(ctx.node.etcdDataDir, FILL_FILE)]);
+      }
+    },
+    async heal(ctx) {
+      fs.rmSync(path.join(ctx.node.etcdDataDir, FILL_FILE), { force: true });
+      clearActive(ctx, this.name);
+    },
+  },
+  {
+    name: 'cert-expired',
+    description: "the API server's serving certificate (pki/apiserver.crt) has expired",
+    async inject(ctx) {
+      backup(ctx, this.name, path.join(ctx.node.root, 'etc/kubernetes/pki/apiserver.crt'));
+      ctx.ops.writeExpiredCertificate();
+    },
+    async heal(ctx) {
+      restore(ctx, this.name, path.join(ctx.node.root, 'etc/kubernetes/pki/apiserver.crt'));
+      clearActive(ctx, this.name);
+    },
+  },
+  {
+    name: 'manifest-removed-pod-running',
+    description:
+      "the trap: with the API server down, kubelet restarted, then kube-scheduler's manifest removed: kubelet keeps the pod running",
+    async inject(ctx) {
+      const dir = markActive(ctx, this.name);
+      // The API server must be down when kubelet starts: a bad flag keeps it crash-looping.
+      await FAULTS.find((f) => f.name === 'apiserver-bad-flag')!.inject(ctx);
+      await apiServerDown(ctx);
+      ctx.ops.systemctl(['restart', 'kubelet.service']);
+      await new Promise((r) => setTimeout(r, 3_000));
+      fs.renameSync(manifest(ctx, 'kube-scheduler.yaml'), path.join(dir, 'kube-scheduler.yaml'));
+    },
+    async heal(ctx) {
+      const saved = path.join(faultDir(ctx, this.name), 'kube-scheduler.yaml');
+      if (fs.existsSync(saved)) {
+        const temp = path.join(path.dirname(ctx.node.manifests), '.kube-scheduler.yaml.heal');
+        fs.copyFileSync(saved, temp);
+        fs.renameSync(temp, manifest(ctx, 'kube-scheduler.yaml'));
+      }
+      // kubelet started while the API server was down never deletes a pod, so the crash-looping
+      // apiserver would block the healed one (same pod name) for good: an operator removes it through
+      // the runtime with kubelet stopped, and kubelet starts the healed one.
+      ctx.ops.systemctl(['stop', 'kubelet.service']);
+      await FAULTS.find((f) => f.name === 'apiserver-bad-flag')!.heal(ctx);
+      await ctx.ops.removePods('kube-apiserver');
+      ctx.ops.systemctl(['start', 'kubelet.service']);
+      clearActive(ctx, this.name);
+    },
+  },
+];
+
+export function findFault(name: string): Fault {
+  const fault = FAULTS.find((f) => f.name === name);
+  if (!fault) throw new Error(`unknown fault "${name}"; faults: ${FAULTS.map((f) => f.name).join(', ')}`);
+  return fault;
+}
+
+/** Waits until the API server no longer answers /readyz: its crash-looping replacement has taken over. */
+async function apiServerDown(ctx: FaultContext): Promise<void> {
+  const url = `https://127.0.0.1:${labPorts(ctx.node.portOffset).apiserver}/readyz`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const answer = await probe(url);
+    if (!('status' in answer) || answer.status !== 200) return;
+    if (Date.now() > deadline)
+      throw new Error(`the API server still answers ${url} two minutes after its bad flag`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** The manifest with one more argument on its first container's command line. */
+function withExtraFlag(text: string, flag: string): string {
+  const doc = parseDocument(text);
+  const command = doc.getIn(['spec', 'containers', 0, 'command']);
+  if (!isSeq(command)) throw new Error('the manifest has no command list to add a flag to');
+  command.add(doc.createNode(flag));
+  return doc.toString();
+}
+
+/** cgroup v1 blkio of etcd's container: its throttle file. */
+async function blkioThrottleFile(ctx: FaultContext): Promise<string> {
+  const pid = await ctx.ops.etcdContainerPid();
+  const line = fs
+    .readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    .split('\n')
+    .find((l) => /^\d+:([^:]*,)?blkio(,[^:]*)?:/.test(l));
+  if (!line) throw new Error(`no blkio cgroup for etcd (pid ${pid}): is cgroup v1 blkio mounted?`);
+  const cgroup = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
+  return path.join('/sys/fs/cgroup/blkio', cgroup, 'blkio.throttle.write_iops_device');
+}

@@ -1,0 +1,574 @@
+// The lab's control plane, from real things: openssl checks the PKI, the real bin/breakglass reads the
+// manifests, Debian's etcd runs with the manifest's own flags, the stand-ins run with theirs and follow
+// etcd and each other over TLS, and the local/node:1 image runs Node 24 in the lab's dockerd.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse } from 'yaml';
+import { dockerCli, labPaths } from '../../scripts/lab/daemons.js';
+import { containerdImageNames, criImageName, ensureLabImages } from '../../scripts/lab/images.js';
+import {
+  LAB_COMPONENTS,
+  type LabComponent,
+  labManifestPath,
+  writeLabManifests,
+} from '../../scripts/lab/manifests.js';
+import { labPorts } from '../../scripts/lab/node.js';
+import { ensureLabPki, labPkiDir, writeExpiredCertificate } from '../../scripts/lab/pki.js';
+import { labEnv } from '../helpers/lab.js';
+import { makeTempDir } from '../helpers/node-root.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+import { breakglassJson } from '../helpers/run.js';
+
+const NODE_NAME = 'lab-master';
+/** Far from kubeadm's ports and from the other tests' (2xxxx): 42379-42381, 46443, 50257, 50259. */
+const PORT_OFFSET = 40_000;
+const PORTS = labPorts(PORT_OFFSET);
+const NODE = path.join(REPO_ROOT, 'node_modules/.bin/node');
+const DIST_STANDIN = path.join(REPO_ROOT, 'dist/scripts/lab/standin.js');
+const ETCD = '/usr/bin/etcd';
+const quiet = () => {};
+
+/** leaf -> the CA that signs it, as kubeadm lays them out. */
+const LEAVES: Record<string, string> = {
+  apiserver: 'ca',
+  'apiserver-kubelet-client': 'ca',
+  'apiserver-etcd-client': 'etcd/ca',
+  'front-proxy-client': 'front-proxy-ca',
+  'etcd/server': 'etcd/ca',
+  'etcd/peer': 'etcd/ca',
+  'etcd/healthcheck-client': 'etcd/ca',
+};
+
+const KUBECONFIG_SUBJECTS: Record<string, string> = {
+  admin: 'O = kubeadm:cluster-admins, CN = kubernetes-admin',
+  'super-admin': 'O = system:masters, CN = kubernetes-super-admin',
+  'controller-manager': 'CN = system:kube-controller-manager',
+  scheduler: 'CN = system:kube-scheduler',
+  kubelet: `O = system:nodes, CN = system:node:${NODE_NAME}`,
+};
+
+let root: string;
+let pki: string;
+
+before(() => {
+  root = makeTempDir('bg-controlplane-');
+  ensureLabPki(root, { nodeName: NODE_NAME, portOffset: PORT_OFFSET, log: quiet });
+  writeLabManifests(root, { nodeName: NODE_NAME, portOffset: PORT_OFFSET });
+  pki = labPkiDir(root);
+});
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function run(command: string, args: string[], input?: string) {
+  return spawnSync(command, args, { encoding: 'utf8', input, timeout: 60_000 });
+}
+
+function openssl(args: string[], input?: string): string {
+  const result = run('openssl', args, input);
+  assert.equal(result.status, 0, `openssl ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+
+const file = (name: string, ext: string) => path.join(pki, `${name}.${ext}`);
+
+interface Kubeconfig {
+  clusters: { name: string; cluster: { server: string; 'certificate-authority-data': string } }[];
+  users: { name: string; user: { 'client-certificate-data': string; 'client-key-data': string } }[];
+  'current-context': string;
+}
+
+interface Manifest {
+  spec: {
+    containers: { command: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
+    volumes: { name: string; hostPath: { path: string } }[];
+  };
+}
+
+function readManifest(component: LabComponent): Manifest {
+  return parse(fs.readFileSync(labManifestPath(root, component), 'utf8')) as Manifest;
+}
+
+/** `/etc/kubernetes/pki/x` or `--flag=/etc/kubernetes/pki/x` under mount path inPod: the path on the host. */
+function onHostPath(arg: string, inPod: string, onHost: string): string | null {
+  const at = arg.startsWith(inPod) ? 0 : arg.indexOf(`=${inPod}`) + 1;
+  const end = at + inPod.length;
+  if (!arg.startsWith(inPod, at) || (end < arg.length && arg[end] !== '/')) return null;
+  return arg.slice(0, at) + onHost + arg.slice(end);
+}
+
+/** The container's command as the lab's kubelet runs it on the host: each mount path becomes <root>/hostPath. */
+function hostCommand(component: LabComponent): string[] {
+  const { containers, volumes } = readManifest(component).spec;
+  const mounts = containers[0]!.volumeMounts
+    .map((m) => ({
+      inPod: m.mountPath,
+      onHost: path.join(root, volumes.find((v) => v.name === m.name)!.hostPath.path),
+    }))
+    .sort((a, b) => b.inPod.length - a.inPod.length);
+  return containers[0]!.command.map((arg) => {
+    for (const { inPod, onHost } of mounts) {
+      const mapped = onHostPath(arg, inPod, onHost);
+      if (mapped !== null) return mapped;
+    }
+    return arg;
+  });
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/**
+ * A GET on a new connection (as a probe makes it), verified against the lab's CA: a certificate that is
+ * not valid rejects.
+ */
+function httpsGet(port: number, urlPath: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = https.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: urlPath,
+        ca: fs.readFileSync(file('ca', 'crt')),
+        rejectUnauthorized: true,
+        agent: false,
+        timeout: 5_000,
+      },
+      (response) => collect(response, resolve, reject),
+    );
+    request.on('timeout', () => request.destroy(new Error(`GET ${urlPath} on ${port} timed out`)));
+    request.on('error', reject);
+  });
+}
+
+function httpGet(port: number, urlPath: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: '127.0.0.1', port, path: urlPath, timeout: 5_000 }, (response) =>
+      collect(response, resolve, reject),
+    );
+    request.on('timeout', () => request.destroy(new Error(`GET ${urlPath} on ${port} timed out`)));
+    request.on('error', reject);
+  });
+}
+
+function collect(
+  response: http.IncomingMessage,
+  resolve: (a: Answer) => void,
+  reject: (e: Error) => void,
+): void {
+  let body = '';
+  response.setEncoding('utf8');
+  response.on('data', (chunk: string) => {
+    body += chunk;
+  });
+  response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+  response.on('error', reject);
+}
+
+async function statusOf(get: () => Promise<Answer>): Promise<number | string> {
+  try {
+    return (await get()).status;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? String(error);
+  }
+}
+
+/** Polls until get's status (or error code) is `expected`; fails with the last one seen. */
+async function waitForStatus(
+  what: string,
+  get: () => Promise<Answer>,
+  expected: number | string,
+  timeoutMs = 10_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  let last: number | string = 'never asked';
+  while (Date.now() < deadline) {
+    last = await statusOf(get);
+    if (last === expected) return;
+    await sleep(100);
+  }
+  assert.fail(`${what}: expected ${expected} within ${timeoutMs} ms, last ${last}`);
+}
+
+interface Started {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const started: Started[] = [];
+
+function start(command: string, args: string[]): Started {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const proc = { child, stderr: () => stderr, exited };
+  started.push(proc);
+  return proc;
+}
+
+async function stop(proc: Started): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  proc.child.kill('SIGTERM');
+  return proc.exited;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PKI
+
+describe('the lab PKI', () => {
+  test('every leaf verifies against its CA; keys are 0600', () => {
+    for (const [leaf, ca] of Object.entries(LEAVES)) {
+      assert.match(openssl(['verify', '-CAfile', file(ca, 'crt'), file(leaf, 'crt')]), /: OK\n$/, leaf);
+      assert.equal(fs.statSync(file(leaf, 'key')).mode & 0o777, 0o600, `${leaf}.key`);
+    }
+    for (const key of ['ca', 'front-proxy-ca', 'etcd/ca', 'sa']) {
+      assert.equal(fs.statSync(file(key, 'key')).mode & 0o777, 0o600, `${key}.key`);
+    }
+    assert.match(fs.readFileSync(file('sa', 'pub'), 'utf8'), /^-----BEGIN PUBLIC KEY-----/);
+    assert.match(openssl(['x509', '-in', file('ca', 'crt'), '-noout', '-subject']), /CN = kubernetes$/m);
+  });
+
+  test("the apiserver's certificate names every address it is reached by", () => {
+    const sans = openssl(['x509', '-in', file('apiserver', 'crt'), '-noout', '-ext', 'subjectAltName']);
+    for (const name of [
+      'IP Address:127.0.0.1',
+      'DNS:localhost',
+      'DNS:kubernetes',
+      'DNS:kubernetes.default',
+      'DNS:kubernetes.default.svc',
+      'DNS:kubernetes.default.svc.cluster.local',
+      `DNS:${NODE_NAME}`,
+    ]) {
+      assert.ok(sans.includes(name), `${name} not in ${sans}`);
+    }
+    const etcdSans = openssl(['x509', '-in', file('etcd/server', 'crt'), '-noout', '-ext', 'subjectAltName']);
+    for (const name of ['IP Address:127.0.0.1', 'DNS:localhost', `DNS:${NODE_NAME}`])
+      assert.ok(etcdSans.includes(name));
+  });
+
+  test("the kubeconfigs parse, point at the offset apiserver port, and carry kubeadm's client subjects", () => {
+    for (const [name, subject] of Object.entries(KUBECONFIG_SUBJECTS)) {
+      const conf = path.join(root, 'etc/kubernetes', `${name}.conf`);
+      assert.equal(fs.statSync(conf).mode & 0o777, 0o600, conf);
+      const kubeconfig = parse(fs.readFileSync(conf, 'utf8')) as Kubeconfig;
+      const cluster = kubeconfig.clusters[0]!.cluster;
+      assert.equal(cluster.server, `https://127.0.0.1:${PORTS.apiserver}`);
+      const ca = Buffer.from(cluster['certificate-authority-data'], 'base64').toString('utf8');
+      assert.equal(ca, fs.readFileSync(file('ca', 'crt'), 'utf8'));
+      const cert = Buffer.from(kubeconfig.users[0]!.user['client-certificate-data'], 'base64').toString(
+        'utf8',
+      );
+      assert.match(openssl(['verify', '-CAfile', file('ca', 'crt')], cert), /OK/);
+      assert.equal(openssl(['x509', '-noout', '-subject'], cert).trim(), `subject=${subject}`);
+      const key = Buffer.from(kubeconfig.users[0]!.user['client-key-data'], 'base64').toString('utf8');
+      assert.equal(
+        openssl(['pkey', '-pubout'], key),
+        openssl(['x509', '-noout', '-pubkey'], cert),
+        `${name}: key`,
+      );
+    }
+  });
+
+  test('a second run reuses every file as it is', () => {
+    const before = fs.readFileSync(file('apiserver', 'crt'), 'utf8');
+    const adminBefore = fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8');
+    const logged: string[] = [];
+    ensureLabPki(root, { nodeName: NODE_NAME, portOffset: PORT_OFFSET, log: (line) => logged.push(line) });
+    assert.deepEqual(logged, []);
+    assert.equal(fs.readFileSync(file('apiserver', 'crt'), 'utf8'), before);
+    assert.equal(fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8'), adminBefore);
+  });
+
+  test('the expired apiserver certificate: same key and SANs, signed by the CA, no longer valid', () => {
+    const copy = makeTempDir('bg-expired-');
+    try {
+      fs.cpSync(path.join(root, 'etc'), path.join(copy, 'etc'), { recursive: true });
+      const original = path.join(labPkiDir(copy), 'apiserver.crt');
+      const valid = fs.readFileSync(original, 'utf8');
+      assert.equal(writeExpiredCertificate(copy, 'apiserver'), original);
+      const expired = fs.readFileSync(original, 'utf8');
+      assert.notEqual(expired, valid);
+      assert.equal(run('openssl', ['x509', '-checkend', '0', '-noout', '-in', original]).status, 1);
+      assert.equal(run('openssl', ['x509', '-checkend', '0', '-noout'], valid).status, 0);
+      const verify = run('openssl', ['verify', '-CAfile', path.join(labPkiDir(copy), 'ca.crt'), original]);
+      assert.match(verify.stdout + verify.stderr, /certificate has expired/);
+      const ext = ['-noout', '-subject', '-pubkey', '-ext', 'subjectAltName,extendedKeyUsage'];
+      assert.equal(openssl(['x509', ...ext], expired), openssl(['x509', ...ext], valid));
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Manifests
+
+describe('the lab manifests', () => {
+  test('kubeadm layout: 0600 files in a 0700 directory, the stand-in beside them, rewritten only on change', () => {
+    const dir = path.join(root, 'etc/kubernetes/manifests');
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    for (const component of LAB_COMPONENTS) {
+      assert.equal(fs.statSync(labManifestPath(root, component)).mode & 0o777, 0o600, component);
+    }
+    assert.ok(fs.statSync(path.join(root, 'opt/breakglass/standin.js')).isFile());
+    assert.deepEqual(writeLabManifests(root, { nodeName: NODE_NAME, portOffset: PORT_OFFSET }), []);
+  });
+
+  test('the copied stand-in imports nothing but node: built-ins, so the single file runs anywhere', () => {
+    const code = fs.readFileSync(path.join(root, 'opt/breakglass/standin.js'), 'utf8');
+    const specifiers = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)].map(
+      (m) => m[1],
+    );
+    assert.ok(specifiers.length > 0);
+    assert.deepEqual(
+      specifiers.filter((s) => !s?.startsWith('node:')),
+      [],
+    );
+  });
+
+  test('breakglass lint finds no error', () => {
+    const { result, json } = breakglassJson<{ findings: { severity: string; message: string }[] }>([
+      'lint',
+      '--root',
+      root,
+    ]);
+    assert.deepEqual(
+      json.findings.filter((f) => f.severity === 'error'),
+      [],
+    );
+    assert.equal(result.status, 0, result.stderr);
+  });
+
+  test('breakglass status shows each health endpoint on loopback at the offset port', () => {
+    const { json } = breakglassJson<{
+      staticPods: { name: string; health: { scheme: string; host: string; port: number; path: string } }[];
+    }>(['status', '--root', root]);
+    const health = Object.fromEntries(
+      json.staticPods.map((p) => [p.name, [p.health.scheme, p.health.host, p.health.port, p.health.path]]),
+    );
+    assert.deepEqual(health, {
+      etcd: ['HTTP', '127.0.0.1', PORTS.etcdMetrics, '/health'],
+      'kube-apiserver': ['HTTPS', '127.0.0.1', PORTS.apiserver, '/livez'],
+      'kube-controller-manager': ['HTTPS', '127.0.0.1', PORTS.controllerManager, '/healthz'],
+      'kube-scheduler': ['HTTPS', '127.0.0.1', PORTS.scheduler, '/healthz'],
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The stand-ins against a real etcd
+
+describe('the stand-ins against a real etcd', { timeout: 120_000 }, () => {
+  let etcd: Started;
+  let apiserver: Started;
+  let scheduler: Started;
+  let controllerManager: Started;
+
+  const startEtcd = (): Started => {
+    fs.mkdirSync(path.join(root, 'var/lib/etcd'), { recursive: true, mode: 0o700 });
+    const [, ...flags] = hostCommand('etcd');
+    return start(ETCD, flags);
+  };
+  const apiserverGet = (urlPath: string) => () => httpsGet(PORTS.apiserver, urlPath);
+  const schedulerHealth = () => httpsGet(PORTS.scheduler, '/healthz');
+  const controllerManagerHealth = () => httpsGet(PORTS.controllerManager, '/healthz');
+
+  before(async () => {
+    etcd = startEtcd();
+    await waitForStatus('etcd /health', () => httpGet(PORTS.etcdMetrics, '/health'), 200, 30_000);
+    const [, , ...apiserverArgs] = hostCommand('kube-apiserver');
+    apiserver = start(NODE, [DIST_STANDIN, ...apiserverArgs]);
+    // The other two run the copy in the node root, as their pods do: that single file must be enough.
+    const [, ...schedulerArgs] = hostCommand('kube-scheduler');
+    scheduler = start(NODE, schedulerArgs);
+    const [, ...controllerManagerArgs] = hostCommand('kube-controller-manager');
+    controllerManager = start(NODE, controllerManagerArgs);
+  });
+
+  after(async () => {
+    for (const proc of started) {
+      if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
+    }
+    await Promise.all(started.map((p) => p.exited));
+  });
+
+  test('the apiserver is ready while etcd answers, and serves /version like the real one', async () => {
+    await waitForStatus('apiserver /readyz', apiserverGet('/readyz'), 200);
+    assert.deepEqual(await apiserverGet('/livez')(), { status: 200, body: 'ok' });
+    const version = await apiserverGet('/version')();
+    assert.equal(version.status, 200);
+    const parsed = JSON.parse(version.body) as Record<string, string>;
+    assert.equal(parsed.major, '1');
+    assert.equal(parsed.minor, '31');
+    assert.equal(parsed.gitVersion, 'v1.31.2-lab');
+    assert.equal(parsed.platform, 'linux/amd64');
+    const forbidden = await apiserverGet('/api')();
+    assert.equal(forbidden.status, 403);
+    assert.match(forbidden.body, /system:anonymous/);
+  });
+
+  test('the scheduler and the controller manager are healthy while the apiserver is ready', async () => {
+    await waitForStatus('scheduler /healthz', schedulerHealth, 200);
+    await waitForStatus('controller-manager /healthz', controllerManagerHealth, 200);
+    assert.equal((await httpsGet(PORTS.scheduler, '/livez')).body, 'ok');
+  });
+
+  test('etcd killed: the apiserver turns unready, then the scheduler and controller manager unhealthy', async () => {
+    await stop(etcd);
+    await waitForStatus('apiserver /readyz', apiserverGet('/readyz'), 500, 5_000);
+    const readyz = await apiserverGet('/readyz')();
+    assert.match(readyz.body, /^\[-\]etcd failed: /m);
+    assert.match(readyz.body, /readyz check failed/);
+    assert.equal((await apiserverGet('/livez')()).status, 500);
+    assert.match((await apiserverGet('/livez/etcd')()).body, /connection refused/);
+    assert.equal((await apiserverGet('/version')()).status, 200);
+    await waitForStatus('scheduler /healthz', schedulerHealth, 500, 5_000);
+    await waitForStatus('controller-manager /healthz', controllerManagerHealth, 500, 5_000);
+    assert.match((await schedulerHealth()).body, /\[-\]leaderElection failed/);
+    assert.match(
+      apiserver.stderr(),
+      /^E\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] etcd check failed: .*connection refused/m,
+    );
+    assert.match(
+      scheduler.stderr(),
+      /^E\d{4} .* error retrieving resource lock kube-system\/kube-scheduler/m,
+    );
+  });
+
+  test('etcd back: everything recovers, and the logs say so', async () => {
+    etcd = startEtcd();
+    await waitForStatus('apiserver /readyz', apiserverGet('/readyz'), 200, 30_000);
+    await waitForStatus('scheduler /healthz', schedulerHealth, 200, 5_000);
+    await waitForStatus('controller-manager /healthz', controllerManagerHealth, 200, 5_000);
+    assert.match(apiserver.stderr(), /^I\d{4} .*\] etcd check passed again$/m);
+    assert.match(
+      scheduler.stderr(),
+      /successfully acquired lease kube-system\/kube-scheduler\n[\s\S]*E\d{4}[\s\S]*successfully acquired lease/,
+    );
+  });
+
+  test('an expired serving certificate is picked up from disk, and healed by restoring the backup', async () => {
+    const certFile = file('apiserver', 'crt');
+    const backup = fs.readFileSync(certFile);
+    // The scheduler and controller manager serve this certificate too: stop them first.
+    assert.deepEqual(await stop(scheduler), { code: 0, signal: null });
+    assert.deepEqual(await stop(controllerManager), { code: 0, signal: null });
+    try {
+      writeExpiredCertificate(root, 'apiserver');
+      await waitForStatus('apiserver /livez', apiserverGet('/livez'), 'CERT_HAS_EXPIRED', 5_000);
+    } finally {
+      fs.writeFileSync(certFile, backup);
+    }
+    await waitForStatus('apiserver /livez', apiserverGet('/livez'), 200, 5_000);
+    assert.match(apiserver.stderr(), /Loaded a new cert\/key pair/);
+  });
+
+  test('SIGTERM: exit 0', async () => {
+    assert.deepEqual(await stop(apiserver), { code: 0, signal: null });
+    assert.ok(apiserver.stderr().includes(`Serving securely on 127.0.0.1:${PORTS.apiserver}`));
+  });
+
+  test("an unknown flag: the real binaries' message and exit 1", () => {
+    const [, , ...args] = hostCommand('kube-apiserver');
+    const result = run(NODE, [DIST_STANDIN, ...args, '--bogus-flag=true']);
+    assert.equal(result.status, 1);
+    assert.equal(result.stderr, 'Error: unknown flag: --bogus-flag\n');
+    const scheduler = run(NODE, [DIST_STANDIN, 'kube-scheduler', '--secure-port=none']);
+    assert.equal(scheduler.status, 1);
+    assert.match(scheduler.stderr, /invalid argument "none" for "--secure-port" flag/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The image
+
+describe('the local/node:1 image', { timeout: 300_000 }, () => {
+  test('runs the pinned Node 24 in the lab docker, and the stand-in copied to the node root', async () => {
+    const lab = labEnv();
+    await ensureLabImages(labPaths(lab.dir), quiet);
+    assert.ok(containerdImageNames(labPaths(lab.dir)).includes(criImageName(lab.images.node)));
+    const version = dockerCli(lab.dockerSocket, [
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      lab.images.node,
+      'node',
+      '-e',
+      'console.log(process.version)',
+    ]);
+    assert.match(version, /^v24\.\d+\.\d+\n$/);
+    const mount = `${path.join(root, 'opt/breakglass')}:/opt/breakglass:ro`;
+    assert.throws(
+      () =>
+        dockerCli(lab.dockerSocket, [
+          'run',
+          '--rm',
+          '--network',
+          'host',
+          '-v',
+          mount,
+          lab.images.node,
+          'node',
+          '/opt/breakglass/standin.js',
+          'kube-scheduler',
+          '--bogus-flag',
+        ]),
+      /exited with 1: Error: unknown flag: --bogus-flag$/,
+    );
+  });
+
+  test("the apiserver's pod command, as is, in the image: TLS on the offset port, exit 0 on docker stop", async () => {
+    const lab = labEnv();
+    const { containers, volumes } = readManifest('kube-apiserver').spec;
+    const binds = ['k8s-certs', 'breakglass-standin'].flatMap((name) => {
+      const hostPath = volumes.find((v) => v.name === name)!.hostPath.path;
+      return ['-v', `${path.join(root, hostPath)}:${hostPath}:ro`];
+    });
+    const id = dockerCli(lab.dockerSocket, [
+      'run',
+      '-d',
+      '--network',
+      'host',
+      ...binds,
+      lab.images.node,
+      ...containers[0]!.command,
+    ]).trim();
+    try {
+      await waitForStatus(
+        'apiserver /version in a container',
+        () => httpsGet(PORTS.apiserver, '/version'),
+        200,
+      );
+      // No etcd runs now.
+      assert.equal((await httpsGet(PORTS.apiserver, '/readyz')).status, 500);
+      dockerCli(lab.dockerSocket, ['stop', '-t', '10', id]);
+      assert.equal(dockerCli(lab.dockerSocket, ['inspect', '-f', '{{.State.ExitCode}}', id]).trim(), '0');
+      const logs = spawnSync('/usr/bin/docker', ['-H', `unix://${lab.dockerSocket}`, 'logs', id], {
+        encoding: 'utf8',
+      });
+      assert.match(
+        logs.stderr,
+        /^I\d{4} [\d:.]+ {7}1 secure_serving\.go:\d+\] Serving securely on 127\.0\.0\.1:/m,
+      );
+      assert.match(logs.stderr, /^E\d{4} .*etcd check failed: .*connection refused/m);
+    } finally {
+      dockerCli(lab.dockerSocket, ['rm', '-f', id]);
+    }
+  });
+});
