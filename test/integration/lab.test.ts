@@ -242,15 +242,21 @@ describe('the lab', { timeout: 900_000 }, () => {
 
   test('a second lab, up and down: no process, mount or container left', async () => {
     const dir = makeTempDir('bg-lab2-');
+    const lines: string[] = [];
+    const log = (line: string) => lines.push(line);
     try {
-      await labUp(dir, { log: quiet, controlPlane: { portOffset: lab.portOffset + 3_000 } });
+      await labUp(dir, { log, controlPlane: { portOffset: lab.portOffset + 3_000 } });
       assert.ok((await componentHealth(labPorts(lab.portOffset + 3_000))).every((h) => h.healthy));
-      await labDown(dir, { log: quiet });
-      assert.deepEqual(labRuntimeProcesses(dir), []);
-      assert.deepEqual(mountsUnder(dir), []);
+    } catch (err) {
+      throw new Error(
+        `the second lab did not come up: ${err instanceof Error ? err.message : err}\n${lines.join('\n')}`,
+      );
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      await labDown(dir, { log });
     }
+    assert.deepEqual(labRuntimeProcesses(dir), []);
+    assert.deepEqual(mountsUnder(dir), []);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 
