@@ -240,17 +240,28 @@ describe('the lab', { timeout: 900_000 }, () => {
     await until('every component healthy', allHealthy, 420_000);
   });
 
-  test('a second lab, up and down: no process, mount or container left', async () => {
+  test('a second lab, on Docker (cri-dockerd names): healthy, seen by breakglass and docker ps; down leaves nothing', async () => {
     const dir = makeTempDir('bg-lab2-');
+    const offset = lab.portOffset + 3_000;
     const lines: string[] = [];
     const log = (line: string) => lines.push(line);
     try {
-      await labUp(dir, { log, controlPlane: { portOffset: lab.portOffset + 3_000 } });
-      assert.ok((await componentHealth(labPorts(lab.portOffset + 3_000))).every((h) => h.healthy));
+      const second = await labUp(dir, { log, controlPlane: { portOffset: offset, runtime: 'docker' } });
+      assert.ok((await componentHealth(labPorts(offset))).every((h) => h.healthy));
+      const json = breakglassJson<Status>(['status', '--root', second.nodeRoot]).json;
+      assert.equal(json.runtime.name, 'docker');
+      assert.equal(json.staticPods.find((p) => p.name === 'etcd')?.containers[0]?.state, 'running');
+      const names = run('/usr/bin/docker', [
+        '-H',
+        `unix://${second.dockerSocket}`,
+        'ps',
+        '--format',
+        '{{.Names}}',
+      ]).out;
+      assert.match(names, /^k8s_etcd_etcd-lab-master_kube-system_[0-9a-f]{32}_0$/m);
+      assert.match(names, /^k8s_POD_kube-apiserver-lab-master_kube-system_[0-9a-f]{32}_0$/m);
     } catch (err) {
-      throw new Error(
-        `the second lab did not come up: ${err instanceof Error ? err.message : err}\n${lines.join('\n')}`,
-      );
+      throw new Error(`the second lab: ${err instanceof Error ? err.message : err}\n${lines.join('\n')}`);
     } finally {
       await labDown(dir, { log });
     }
