@@ -3,8 +3,8 @@
 import * as path from 'node:path';
 import { type ContainerView, joinRuntime } from '../model/runtime.js';
 import { staticPodsOf } from '../model/staticpods.js';
-import { rootPath } from '../node/discover.js';
 import {
+  containerLogDirOf,
   findPodLogDirs,
   followContainerLog,
   pickLogFile,
@@ -107,10 +107,8 @@ async function containerLogDir(
   containerName: string,
 ): Promise<string> {
   const logPath = runtimeContainersOf(view, snapshot, target).find((c) => c.name === containerName)?.logPath;
-  const fromRuntime = logPath
-    ? [path.dirname(rootPath(view.layout.root, logPath)), path.dirname(logPath)]
-    : [];
-  for (const dir of fromRuntime) if (await pickLogFile(dir)) return dir;
+  const fromRuntime = logPath ? await containerLogDirOf(view.layout.root, logPath) : null;
+  if (fromRuntime) return fromRuntime;
   const podLogsDir = view.layout.podLogsDir.value;
   for (const pod of await findPodLogDirs(podLogsDir, target.namespace, target.podName)) {
     const container = pod.containers.find((c) => c.name === containerName);

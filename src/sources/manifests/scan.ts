@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errnoMessage } from '../../util/errors.js';
 import { errnoCode, sha256 } from '../../util/fsx.js';
-import { escapeName } from '../../util/sanitize.js';
+import { escapeName, hasControlCharacters } from '../../util/sanitize.js';
 import { hasManifestExtension, strayCopy } from './names.js';
 import { parseManifestText } from './parse.js';
 import type { Finding, ManifestDirSnapshot, ManifestFile, Severity } from './types.js';
@@ -103,7 +103,7 @@ export function readEntry(dir: string, rawName: Buffer, options: ScanOptions): M
   const kubelet = options.role === 'manifests';
 
   if (!validUtf8) add('warning', 'name-encoding', 'file name is not valid UTF-8 (shown with \\x escapes)');
-  else if (displayName !== name.replaceAll('\\', '\\\\')) {
+  else if (hasControlCharacters(name)) {
     add(
       'warning',
       'name-control-chars',

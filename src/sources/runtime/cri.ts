@@ -1,6 +1,4 @@
 // containerd and CRI-O, through the CRI runtime.v1 API on their socket.
-import * as path from 'node:path';
-import { rootPath } from '../../node/root-fs.js';
 import {
   CriClient,
   type CriContainer,
@@ -9,7 +7,7 @@ import {
   type CriVersion,
 } from './cri-client.js';
 import { exitReason, nanosToDate, podRefOf, restartCountOf } from './labels.js';
-import { followContainerLog, pickLogFile, readContainerLog } from './logs.js';
+import { containerLogDirOf, followContainerLog, readContainerLog } from './logs.js';
 import { ChangePoller } from './poller.js';
 import {
   ANNOTATION,
@@ -118,9 +116,8 @@ export class CriRuntime implements Runtime {
   /** CRI runtimes write container logs to files that kubelet names: read them, the socket is not needed. */
   async *logs(container: Container, options: LogOptions): AsyncIterable<LogLine> {
     if (!container.logPath) throw new RuntimeError(`container ${container.name} has no log path`, 'failed');
-    // A node path: below --root first; a runtime of this machine (a lab beside a rescued root) as is.
-    const underRoot = path.dirname(rootPath(this.options.root ?? '/', container.logPath));
-    const dir = (await pickLogFile(underRoot)) ? underRoot : path.dirname(container.logPath);
+    const dir = await containerLogDirOf(this.options.root ?? '/', container.logPath);
+    if (!dir) throw new RuntimeError(`no log files at ${container.logPath}`, 'failed');
     const tail = options.tail !== undefined ? { tail: options.tail } : {};
     if (options.follow) {
       yield* followContainerLog(dir, { ...tail, ...(options.signal ? { signal: options.signal } : {}) });

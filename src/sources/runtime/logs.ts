@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { rootPath } from '../../node/root-fs.js';
 import { isErrno } from '../../util/fsx.js';
 import { escapeName, sanitizeLine } from '../../util/sanitize.js';
 import type { LogLine, LogOptions } from './types.js';
@@ -895,4 +896,16 @@ class LogFollower {
     if (this.closed) await next.close();
     return true;
   }
+}
+
+/**
+ * The directory of a container's log files, from the log path its runtime reports: a node path, so
+ * below --root first; as reported for a runtime of this machine (a lab beside a rescued root). null
+ * when neither holds a log file.
+ */
+export async function containerLogDirOf(root: string, logPath: string): Promise<string | null> {
+  for (const dir of [path.dirname(rootPath(root, logPath)), path.dirname(logPath)]) {
+    if (await pickLogFile(dir)) return dir;
+  }
+  return null;
 }
