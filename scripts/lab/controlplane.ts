@@ -111,13 +111,13 @@ function kubeletUnit(
   return `[Unit]
 Description=kubelet: The Kubernetes Node Agent (breakglass lab stand-in)
 After=network-online.target
+StartLimitIntervalSec=0
 
 [Service]
 Environment="KUBELET_EXTRA_ARGS="
 ExecStart=${exec} $KUBELET_EXTRA_ARGS
 Restart=always
 RestartSec=10
-StartLimitIntervalSec=0
 
 [Install]
 WantedBy=multi-user.target
