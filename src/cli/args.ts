@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 export class UsageError extends Error {}
 
-export const COMMANDS = ['status', 'lint', 'disable', 'enable', 'recover', 'logs', 'stop'] as const;
+export const COMMANDS = ['tui', 'status', 'lint', 'disable', 'enable', 'recover', 'logs', 'stop'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -19,6 +19,9 @@ export interface CliArgs {
   pki: string | undefined;
   etcdDataDir: string | undefined;
   podLogs: string | undefined;
+  journalDir: string | undefined;
+  dbus: string | undefined;
+  kubeletUnit: string;
   follow: boolean;
   tail: number | undefined;
   container: string | undefined;
@@ -33,6 +36,7 @@ The static pods of this Kubernetes control-plane node, read from the node itself
 API server.
 
 commands:
+  (none), tui         the full-screen view of this node, with its actions (status when not on a terminal)
   status              where things are on this node, and every static pod (enabled or disabled)
   lint                findings about the manifest directory, as kubelet would load it
   disable NAME        move a static pod's manifest out to the holding directory (kubelet stops it)
@@ -54,7 +58,10 @@ flags:
   --pki DIR           the cluster's certificates (default: /etc/kubernetes/pki)
   --etcd-data-dir DIR etcd's data directory (default: --data-dir in the etcd manifest)
   --pod-logs DIR      kubelet's pod log directory (default: podLogsDir, else /var/log/pods)
-  --read-only         refuse every change
+  --journal-dir DIR   read kubelet's journal from DIR (journalctl --directory), e.g. the lab's
+  --dbus ADDRESS      systemd's D-Bus (default: $DBUS_SYSTEM_BUS_ADDRESS, else the system bus)
+  --kubelet-unit UNIT kubelet's systemd unit (default: kubelet.service)
+  --read-only         refuse every change; the TUI hides every action
   --json              machine-readable output (status, lint, disable, enable, recover)
   -h, --help          this help
   --version           the version
@@ -81,6 +88,9 @@ export function parseCli(argv: string[]): CliArgs {
     pki: values.pki,
     etcdDataDir: values['etcd-data-dir'],
     podLogs: values['pod-logs'],
+    journalDir: values['journal-dir'],
+    dbus: values.dbus,
+    kubeletUnit: unitName(values['kubelet-unit'] ?? 'kubelet.service'),
     follow: values.follow ?? false,
     tail: values.tail === undefined ? undefined : wholeNumber('--tail', values.tail),
     container: values.container,
@@ -90,7 +100,7 @@ export function parseCli(argv: string[]): CliArgs {
   };
   if (values.help) return { ...base, command: 'help', target: null };
   if (values.version) return { ...base, command: 'version', target: null };
-  const [command = 'status', ...rest] = positionals;
+  const [command = defaultCommand(), ...rest] = positionals;
   if (!(COMMANDS as readonly string[]).includes(command))
     throw new UsageError(`unknown command "${command}"`);
   const needsTarget =
@@ -100,6 +110,16 @@ export function parseCli(argv: string[]): CliArgs {
   if (!needsTarget && rest.length > 0)
     throw new UsageError(`${command} takes no argument, got "${rest.join(' ')}"`);
   return { ...base, command: command as Command, target: needsTarget ? rest[0]! : null };
+}
+
+/** The TUI on a terminal; the plain status report for scripts, pipes and CI. */
+function defaultCommand(): Command {
+  return process.stdout.isTTY && process.stdin.isTTY ? 'tui' : 'status';
+}
+
+function unitName(text: string): string {
+  if (!/^[A-Za-z0-9:_.\\@-]+$/.test(text)) throw new UsageError(`--kubelet-unit: not a unit name: "${text}"`);
+  return text.includes('.') ? text : `${text}.service`;
 }
 
 function wholeNumber(flag: string, text: string): number {
@@ -124,6 +144,9 @@ function parseWithOptions(argv: string[]) {
       pki: { type: 'string' },
       'etcd-data-dir': { type: 'string' },
       'pod-logs': { type: 'string' },
+      'journal-dir': { type: 'string' },
+      dbus: { type: 'string' },
+      'kubelet-unit': { type: 'string' },
       follow: { type: 'boolean', short: 'f' },
       tail: { type: 'string' },
       container: { type: 'string', short: 'c' },

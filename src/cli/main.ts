@@ -17,6 +17,7 @@ import { streamLogs } from './logs.js';
 import { resolvePodTarget } from './pod-target.js';
 import { lintText, statusJson, statusText } from './report.js';
 import { connect, readRuntime } from './runtime-view.js';
+import { tuiCommand } from './tui.js';
 
 export const EXIT_OK = 0;
 export const EXIT_PROBLEMS = 1;
@@ -62,6 +63,8 @@ async function run(args: CliArgs, io: Io): Promise<number> {
     case 'version':
       io.out(`${version()}\n`);
       return EXIT_OK;
+    case 'tui':
+      return tuiCommand(args, io);
     case 'status':
       return status(args, io);
     case 'lint':

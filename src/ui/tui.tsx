@@ -1,0 +1,101 @@
+// Runs the TUI in a real terminal: the alternate screen, raw keys, and a terminal given back in the
+// state it was found in, whatever way the app ends: q, SIGINT, SIGTERM, SIGHUP (an SSH session that
+// drops) or a crash.
+import { render } from 'ink';
+import type { ActionEnv } from '../app/actions.js';
+import type { NodeStore } from '../app/node-store.js';
+import { App } from './App.js';
+
+/** Leave the alternate screen, show the cursor, end bracketed paste and mouse modes. */
+export const RESTORE_TERMINAL = '\u001b[?1049l\u001b[?25h\u001b[?2004l\u001b[0m';
+
+export interface TuiOptions {
+  store: NodeStore;
+  actionEnv: ActionEnv;
+  readOnly: boolean;
+  kubeletUnit: string;
+}
+
+export async function runTui(options: TuiOptions): Promise<number> {
+  const stdout = process.stdout;
+  const stdin = process.stdin;
+  let exitCode = 0;
+  let finished = false;
+  options.store.start();
+  const instance = render(
+    <App
+      store={options.store}
+      actionEnv={options.actionEnv}
+      readOnly={options.readOnly}
+      kubeletUnit={options.kubeletUnit}
+      onQuit={() => {}}
+    />,
+    {
+      stdout,
+      stdin,
+      alternateScreen: true,
+      // Our own decision, not a CI variable's: a terminal is interactive.
+      interactive: Boolean(stdout.isTTY),
+      exitOnCtrlC: true,
+      patchConsole: true,
+      maxFps: 20,
+      incrementalRendering: true,
+    },
+  );
+
+  const restore = () => {
+    if (finished) return;
+    finished = true;
+    try {
+      instance.unmount();
+    } catch {
+      // Unmounting a crashed tree can throw; the raw restore below still runs.
+    }
+    try {
+      if (stdin.isTTY) stdin.setRawMode(false);
+    } catch {
+      // The terminal may be gone (SIGHUP).
+    }
+    try {
+      if (stdout.isTTY) stdout.write(RESTORE_TERMINAL);
+    } catch {
+      // Same.
+    }
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    exitCode = 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15);
+    restore();
+    void options.store.close().finally(() => process.exit(exitCode));
+    setTimeout(() => process.exit(exitCode), 1_500).unref();
+  };
+  const onCrash = (err: unknown) => {
+    restore();
+    const message =
+      err instanceof Error
+        ? process.env.BREAKGLASS_DEBUG
+          ? (err.stack ?? err.message)
+          : err.message
+        : String(err);
+    process.stderr.write(
+      `breakglass: the screen crashed: ${message}\nthe terminal was restored; \`breakglass status\` still works\n`,
+    );
+    process.exit(70);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+
+  try {
+    await instance.waitUntilExit();
+  } catch (err) {
+    onCrash(err);
+  } finally {
+    restore();
+    await options.store.close();
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+  }
+  return exitCode;
+}

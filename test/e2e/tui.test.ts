@@ -1,0 +1,174 @@
+// End to end: tmux drives the real bin/breakglass against the lab through a scripted outage, and the
+// screen and the node are checked after each step: the apiserver crash-loops (visible, with its exit),
+// its logs open, the scheduler is disabled and enabled again, kubelet is restarted (with the warning
+// that the API server is down), a stray .bak is flagged, and the terminal is restored after q and after
+// SIGTERM.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { labFault, labHeal } from '../../scripts/lab/lab.js';
+import { openSystemd } from '../../src/sources/systemd.js';
+import { labEnv } from '../helpers/lab.js';
+import { BIN } from '../helpers/paths.js';
+import { breakglassJson } from '../helpers/run.js';
+import { Tmux } from '../helpers/tmux.js';
+
+const quiet = () => {};
+let tmux: Tmux;
+const lab = (() => {
+  try {
+    return labEnv();
+  } catch {
+    return null;
+  }
+})();
+
+function command(): string {
+  const l = lab!;
+  return `${BIN} --root ${l.nodeRoot} --journal-dir ${l.journalDir} --dbus ${l.dbusAddress}`;
+}
+
+const manifests = () => path.join(lab!.nodeRoot, 'etc/kubernetes/manifests');
+const holding = () => path.join(lab!.nodeRoot, 'etc/kubernetes/breakglass/disabled');
+
+interface StatusPod {
+  name: string;
+  enabled: boolean;
+  containers: { name: string; state: string }[];
+}
+
+function runningContainers(pod: string): number {
+  const { json } = breakglassJson<{ staticPods: StatusPod[] }>(['status', '--root', lab!.nodeRoot]);
+  const p = json.staticPods.find((x) => x.name === pod && x.enabled);
+  return p ? p.containers.filter((c) => c.state === 'running').length : 0;
+}
+
+/** esc, and wait for the main screen: keys sent on the heels of an escape would read as Alt+key. */
+async function back(): Promise<string> {
+  tmux.keys('Escape', false);
+  return tmux.waitFor(/POD\s+MANIFEST\s+STATE/, 10_000, 'the main screen');
+}
+
+before(async () => {
+  if (!lab) return;
+  tmux = new Tmux(110, 32);
+  tmux.start({ DBUS_SYSTEM_BUS_ADDRESS: lab.dbusAddress });
+});
+
+after(async () => {
+  tmux?.kill();
+  if (lab) await labHeal(lab.dir, undefined, quiet);
+});
+
+test('a scripted outage, driven through the real binary in tmux', {
+  skip: lab ? false : 'needs the lab (npm test)',
+  timeout: 600_000,
+}, async () => {
+  await labFault(lab!.dir, 'apiserver-bad-flag', quiet);
+  tmux.run('clear; echo BEFORE-BREAKGLASS');
+  await tmux.waitFor(/^BEFORE-BREAKGLASS$/m);
+  tmux.run(command());
+
+  // 1. The crash loop is on screen, with its exit code and reason, and the API server is down.
+  let screen = await tmux.waitFor(
+    (s) => /kube-apiserver\s+enabled\s+crash-loop/.test(s) && /API server DOWN/.test(s),
+    120_000,
+    'the apiserver crash loop',
+  );
+  assert.equal(tmux.modes().alternate, true, 'the TUI runs in the alternate screen');
+  const apiRow = screen.split('\n').find((l) => /kube-apiserver\s+enabled\s+crash-loop/.test(l))!;
+  assert.match(apiRow, /\s1 Error\s/, `exit code and reason in the row: ${apiRow}`);
+
+  // 2. Its logs open, and say why.
+  tmux.keys('g');
+  tmux.keys('j');
+  tmux.keys('Enter', false);
+  screen = await tmux.waitFor(/unknown flag: --bogus-flag/, 30_000, "the apiserver's own error in its log");
+  assert.match(screen, /kube-apiserver container log/);
+  await back();
+
+  // 3. The scheduler: disabled (manifest moved, containers stopped), then enabled again.
+  tmux.keys('g');
+  for (let i = 0; i < 3; i++) tmux.keys('j');
+  tmux.keys('d');
+  screen = await tmux.waitFor(/Disable static pod kube-scheduler/, 10_000);
+  assert.match(screen, /y: do it/);
+  tmux.keys('y');
+  await tmux.waitFor(
+    /kube-scheduler disabled; the runtime shows it stopped/,
+    90_000,
+    'the disable to finish',
+  );
+  assert.ok(!fs.existsSync(path.join(manifests(), 'kube-scheduler.yaml')), 'the manifest left the directory');
+  assert.ok(
+    fs.existsSync(path.join(holding(), 'kube-scheduler.yaml')),
+    'the manifest waits in the holding directory',
+  );
+  assert.equal(runningContainers('kube-scheduler'), 0);
+  screen = await back();
+  assert.match(screen, /kube-scheduler\s+disabled\s+disabled/);
+  tmux.keys('G');
+  tmux.keys('e');
+  await tmux.waitFor(/Enable static pod kube-scheduler/, 10_000);
+  tmux.keys('y');
+  await tmux.waitFor(/kube-scheduler enabled; a container runs/, 90_000, 'the enable to finish');
+  assert.ok(fs.existsSync(path.join(manifests(), 'kube-scheduler.yaml')), 'the manifest is back');
+  assert.ok(runningContainers('kube-scheduler') > 0);
+  await back();
+
+  // 4. kubelet restarted over D-Bus, after a warning that the API server is down.
+  const systemd = openSystemd({ address: lab!.dbusAddress });
+  try {
+    const before = await systemd.unit('kubelet.service');
+    tmux.keys('K');
+    screen = await tmux.waitFor(/Restart kubelet\.service/, 10_000);
+    assert.match(
+      screen,
+      /IGNORES REMOVED\s+MANIFESTS|IGNORES REMOVED/,
+      'the trap is named before the restart',
+    );
+    tmux.keys('y');
+    await tmux.waitFor(/kubelet\.service restarted and active/, 90_000, 'kubelet to restart');
+    const afterRestart = await systemd.unit('kubelet.service');
+    assert.notEqual(afterRestart.mainPid, before.mainPid, 'a new kubelet process');
+    assert.equal(afterRestart.activeState, 'active');
+  } finally {
+    await systemd.close();
+  }
+  await back();
+
+  // 5. A stray .bak in the manifest directory is impossible to miss.
+  await labFault(lab!.dir, 'apiserver-bak', quiet);
+  screen = await tmux.waitFor(
+    /kube-apiserver\.yaml\.bak: stray copy, kubelet RUNS it/,
+    30_000,
+    'the stray .bak alert',
+  );
+
+  // 6. q gives the terminal back as it was.
+  tmux.keys('q');
+  screen = await tmux.waitFor(/^BEFORE-BREAKGLASS$/m, 10_000, 'the shell screen again');
+  const modes = tmux.modes();
+  assert.equal(modes.alternate, false, 'left the alternate screen');
+  assert.equal(modes.cursorVisible, true, 'the cursor is visible again');
+
+  // 7. So does SIGTERM.
+  tmux.run('clear; echo BEFORE-SIGTERM');
+  await tmux.waitFor(/^BEFORE-SIGTERM$/m);
+  tmux.run(command());
+  await tmux.waitFor(/STATE/, 60_000, 'the TUI');
+  assert.equal(tmux.modes().alternate, true);
+  const shell = tmux.panePid();
+  const child = spawnSync('pgrep', ['-P', String(shell)], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')[0];
+  assert.ok(child, 'breakglass runs under the shell');
+  process.kill(Number(child), 'SIGTERM');
+  await tmux.waitFor(/^BEFORE-SIGTERM$/m, 10_000, 'the shell screen after SIGTERM');
+  await sleep(200);
+  assert.equal(tmux.modes().alternate, false);
+  assert.equal(tmux.modes().cursorVisible, true);
+});
