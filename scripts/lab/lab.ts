@@ -68,6 +68,11 @@ export function stderrLog(line: string): void {
   process.stderr.write(`lab: ${line}\n`);
 }
 
+/** The flags that point breakglass at the lab: its node root, its journal and its systemd's D-Bus. */
+export function labBreakglassArgs(env: LabEnv): string[] {
+  return ['--root', env.nodeRoot, '--journal-dir', env.journalDir, '--dbus', env.dbusAddress];
+}
+
 export function labEnvFor(dir: string): LabEnv {
   const paths = labPaths(dir);
   const systemd = labSystemdPaths(paths);
@@ -150,7 +155,7 @@ export async function labStatus(dir: string): Promise<string> {
   const health = await componentHealth(plane.ports);
   const lines = [
     '# the lab, for breakglass:',
-    `#   DBUS_SYSTEM_BUS_ADDRESS=${env.dbusAddress} bin/breakglass --root ${env.nodeRoot}`,
+    `#   bin/breakglass ${labBreakglassArgs(env).join(' ')}      (or: npm run lab -- open)`,
     `# journal: journalctl --directory ${env.journalDir} -u kubelet`,
     `# runtime: ${plane.settings.runtime === 'docker' ? `docker -H unix://${env.dockerSocket}` : `ctr --address ${env.containerdSocket} -n k8s.io`}`,
     `# manifests: ${plane.node.manifests}`,

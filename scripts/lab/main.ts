@@ -5,11 +5,17 @@
 //   status       where everything is, how breakglass is pointed at it, health, faults on
 //   fault [NAME] breaks the lab (without NAME: the list of faults)
 //   heal [NAME]  undoes one fault, or all of them
+//   open         breakglass pointed at the lab, in this terminal (the TUI; status when not a terminal)
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FAULTS } from './faults.js';
 import {
   DEFAULT_LAB_DIR,
+  labBreakglassArgs,
   labDown,
+  labEnvFor,
   labEnvLines,
   labFault,
   labHeal,
@@ -18,7 +24,7 @@ import {
   labUp,
 } from './lab.js';
 
-const USAGE = `usage: npm run lab -- up|down|status|fault [NAME]|heal [NAME] [--dir DIR] [--port-offset N] [--runtime cri|docker] [--daemons-only]`;
+const USAGE = `usage: npm run lab -- up|down|status|fault [NAME]|heal [NAME]|open [--dir DIR] [--port-offset N] [--runtime cri|docker] [--daemons-only]`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -71,6 +77,15 @@ async function main(): Promise<number> {
     case 'heal':
       await labHeal(dir, name);
       return 0;
+    case 'open': {
+      if (!(await labIsUp(dir))) {
+        process.stderr.write(`lab: not up in ${dir}: npm run lab -- up\n`);
+        return 1;
+      }
+      const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/breakglass');
+      const result = spawnSync(bin, labBreakglassArgs(labEnvFor(dir)), { stdio: 'inherit' });
+      return result.status ?? 1;
+    }
     default:
       process.stderr.write(`${USAGE}\n`);
       return 2;

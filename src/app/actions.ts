@@ -213,7 +213,10 @@ async function waitForPod(
         (r) => r.podName === row.podName && r.namespace === row.namespace && r.enabled !== null,
       );
       const running = now?.containers.filter((c) => c.state === 'running') ?? [];
-      const summary = `${running.length} container(s) running${now ? `, ${now.stateText}` : ''}`;
+      const summary =
+        goal === 'stopped'
+          ? `${running.length} container(s) still running`
+          : `${running.length} container(s) running${now ? `, ${now.stateText}` : ''}`;
       if (summary !== last) {
         last = summary;
         progress.step(summary);

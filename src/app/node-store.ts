@@ -78,6 +78,8 @@ export interface StoreOptions {
 const RUNTIME_RETRY_MS = 5_000;
 const RUNTIME_SAFETY_RELIST_MS = 30_000;
 const CERTS_REFRESH_MS = 10 * 60_000;
+/** After a source gave up (the bus went away, journalctl exited): try again this much later. */
+const RESUBSCRIBE_MS = 5_000;
 
 /** The systemd unit that runs each runtime on a kubeadm node. */
 export function runtimeUnitFor(endpoint: string | null, kind: 'docker' | 'cri' | null): string | null {
@@ -111,6 +113,7 @@ export class NodeStore {
   private etcdUrl: string | null = null;
   private logAbort: AbortController | null = null;
   private closed = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
   private readonly notifyMs: number;
 
   constructor(private readonly options: StoreOptions) {
@@ -155,6 +158,7 @@ export class NodeStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
     if (this.notifyTimer) clearTimeout(this.notifyTimer);
     if (this.runtimeTimer) clearTimeout(this.runtimeTimer);
     this.logAbort?.abort();
@@ -294,6 +298,12 @@ export class NodeStore {
       this.setUnitError(errnoMessage(err));
       return;
     }
+    this.watchUnits();
+  }
+
+  /** Watches the units; when the bus goes away (dbus restarted, systemd re-executed), watches again. */
+  private watchUnits(): void {
+    if (this.closed || !this.systemd) return;
     const names = [
       this.options.kubeletUnit,
       ...(this.snapshot.runtimeUnit ? [this.snapshot.runtimeUnit.name] : []),
@@ -309,8 +319,21 @@ export class NodeStore {
           }
           return s;
         }),
-      (err) => this.setUnitError(err.message),
+      (err) => {
+        this.setUnitError(err.message);
+        this.unitWatch = null;
+        this.later(() => this.watchUnits(), RESUBSCRIBE_MS);
+      },
     );
+  }
+
+  /** A timer that dies with the store. */
+  private later(work: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.closed) work();
+    }, ms);
+    this.timers.add(timer);
   }
 
   private setUnitError(error: string): void {
@@ -325,30 +348,37 @@ export class NodeStore {
 
   private startJournal(): void {
     const unit = this.options.kubeletUnit.replace(/\.service$/, '');
-    const follower = followJournal(
-      { unit, directory: this.options.journalDir, lines: 300 },
-      (entries) => {
-        for (const e of entries) {
+    let follower: { close(): void } | null = null;
+    const follow = (lines: number) => {
+      follower = followJournal(
+        { unit, directory: this.options.journalDir, lines },
+        (entries) => {
+          for (const e of entries) {
+            this.journal.push({
+              time: e.time,
+              text: e.text,
+              level: levelOfPriority(e.priority, e.text),
+              origin: e.pid === null ? e.identifier : `${e.identifier ?? unit}[${e.pid}]`,
+            });
+          }
+          this.touch();
+        },
+        (err) => {
           this.journal.push({
-            time: e.time,
-            text: e.text,
-            level: levelOfPriority(e.priority, e.text),
-            origin: e.pid === null ? e.identifier : `${e.identifier ?? unit}[${e.pid}]`,
+            time: new Date(),
+            text: `-- journal: ${err.message} (trying again in ${RESUBSCRIBE_MS / 1000} s)`,
+            level: 'error',
+            origin: 'breakglass',
           });
-        }
-        this.touch();
-      },
-      (err) => {
-        this.journal.push({
-          time: new Date(),
-          text: `journal: ${err.message}`,
-          level: 'error',
-          origin: 'breakglass',
-        });
-        this.touch();
-      },
-    );
-    this.closers.push(() => follower.close());
+          this.touch();
+          follower?.close();
+          // Lines that came meanwhile are not read twice: the journal pane shows what follows.
+          this.later(() => follow(0), RESUBSCRIBE_MS);
+        },
+      );
+    };
+    follow(300);
+    this.closers.push(() => follower?.close());
   }
 
   /** Follow one static pod's container log in the log pane and viewer; null stops following. */

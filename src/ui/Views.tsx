@@ -153,14 +153,9 @@ export function ManifestView({ title, lines, error, findings, scroll, width, hei
 export function certRows(certs: CertificateInfo[], now: number): { cells: string[]; tone: Tone | null }[] {
   return certs.map((c) => {
     const left = c.notAfter ? c.notAfter.getTime() - now : null;
-    const residual =
-      left === null
-        ? '-'
-        : left < 0
-          ? `expired ${duration(-left)} ago`
-          : left > 86_400_000
-            ? `${Math.floor(left / 86_400_000)}d`
-            : duration(left);
+    const days = (span: number) =>
+      span >= 86_400_000 ? `${Math.floor(span / 86_400_000)}d` : duration(span);
+    const residual = left === null ? '-' : left < 0 ? `expired ${days(-left)} ago` : days(left);
     const tone: Tone | null =
       c.status === 'ok'
         ? null

@@ -37,13 +37,19 @@ const holding = () => path.join(lab!.nodeRoot, 'etc/kubernetes/breakglass/disabl
 interface StatusPod {
   name: string;
   enabled: boolean;
-  containers: { name: string; state: string }[];
+  containers: { name: string; state: string; id: string }[];
 }
 
 function runningContainers(pod: string): number {
   const { json } = breakglassJson<{ staticPods: StatusPod[] }>(['status', '--root', lab!.nodeRoot]);
   const p = json.staticPods.find((x) => x.name === pod && x.enabled);
   return p ? p.containers.filter((c) => c.state === 'running').length : 0;
+}
+
+function containerIds(pod: string): string[] {
+  const { json } = breakglassJson<{ staticPods: StatusPod[] }>(['status', '--root', lab!.nodeRoot]);
+  const p = json.staticPods.find((x) => x.name === pod && x.enabled);
+  return p ? p.containers.filter((c) => c.state === 'running').map((c) => c.id) : [];
 }
 
 /** esc, and wait for the main screen: keys sent on the heels of an escape would read as Alt+key. */
@@ -82,6 +88,16 @@ test('a scripted outage, driven through the real binary in tmux', {
   const apiRow = screen.split('\n').find((l) => /kube-apiserver\s+enabled\s+crash-loop/.test(l))!;
   assert.match(apiRow, /\s1 Error\s/, `exit code and reason in the row: ${apiRow}`);
 
+  // The screen follows a resize down to 80x24 and stays inside it.
+  tmux.resize(80, 24);
+  screen = await tmux.waitFor(
+    (s) => /kube-apiserver\s+enabled\s+crash-loop/.test(s) && s.split('\n').every((l) => l.length <= 80),
+    10_000,
+    'the screen at 80x24',
+  );
+  tmux.resize(110, 32);
+  await tmux.waitFor(/POD\s+MANIFEST\s+STATE\s+RST\s+AGE\s+LAST EXIT\s+HEALTH/, 10_000);
+
   // 2. Its logs open, and say why.
   tmux.keys('g');
   tmux.keys('j');
@@ -119,7 +135,28 @@ test('a scripted outage, driven through the real binary in tmux', {
   assert.ok(runningContainers('kube-scheduler') > 0);
   await back();
 
-  // 4. kubelet restarted over D-Bus, after a warning that the API server is down.
+  // 4. The controller manager restarted as one action: disabled, seen stopped, enabled, seen healthy.
+  const oldIds = containerIds('kube-controller-manager');
+  tmux.keys('g');
+  tmux.keys('jj');
+  tmux.keys('r');
+  screen = await tmux.waitFor(/Restart static pod kube-controller-manager/, 10_000);
+  assert.match(screen, /wait until the runtime shows the pod's containers stopped/);
+  tmux.keys('y');
+  await tmux.waitFor(
+    /kube-controller-manager restarted: a new container runs and its health probe answers/,
+    180_000,
+    'the restart to finish',
+  );
+  const newIds = containerIds('kube-controller-manager');
+  assert.ok(newIds.length > 0 && newIds.every((id) => !oldIds.includes(id)), 'new containers run');
+  assert.ok(
+    fs.existsSync(path.join(manifests(), 'kube-controller-manager.yaml')),
+    'the manifest is in place',
+  );
+  await back();
+
+  // 5. kubelet restarted over D-Bus, after a warning that the API server is down.
   const systemd = openSystemd({ address: lab!.dbusAddress });
   try {
     const before = await systemd.unit('kubelet.service');
@@ -140,7 +177,7 @@ test('a scripted outage, driven through the real binary in tmux', {
   }
   await back();
 
-  // 5. A stray .bak in the manifest directory is impossible to miss.
+  // 6. A stray .bak in the manifest directory is impossible to miss.
   await labFault(lab!.dir, 'apiserver-bak', quiet);
   screen = await tmux.waitFor(
     /kube-apiserver\.yaml\.bak: stray copy, kubelet RUNS it/,
@@ -148,14 +185,14 @@ test('a scripted outage, driven through the real binary in tmux', {
     'the stray .bak alert',
   );
 
-  // 6. q gives the terminal back as it was.
+  // 7. q gives the terminal back as it was.
   tmux.keys('q');
   screen = await tmux.waitFor(/^BEFORE-BREAKGLASS$/m, 10_000, 'the shell screen again');
   const modes = tmux.modes();
   assert.equal(modes.alternate, false, 'left the alternate screen');
   assert.equal(modes.cursorVisible, true, 'the cursor is visible again');
 
-  // 7. So does SIGTERM.
+  // 8. So does SIGTERM.
   tmux.run('clear; echo BEFORE-SIGTERM');
   await tmux.waitFor(/^BEFORE-SIGTERM$/m);
   tmux.run(command());

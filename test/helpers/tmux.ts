@@ -53,6 +53,10 @@ export class Tmux {
     this.tmux(['send-keys', '-t', '0', ...(literal ? ['-l'] : []), keys]);
   }
 
+  resize(width: number, height: number): void {
+    this.tmux(['resize-window', '-t', '0', '-x', String(width), '-y', String(height)]);
+  }
+
   screen(): string {
     return this.tmux(['capture-pane', '-p', '-t', '0']);
   }

@@ -13,11 +13,20 @@ import type { NodeSnapshot } from '../../src/app/node-store.js';
 import { LogBuffer } from '../../src/model/log-buffer.js';
 import { planFor } from '../../src/model/plans.js';
 import type { NodeLayout } from '../../src/node/discover.js';
+import type { CertificateInfo } from '../../src/sources/certs.js';
 import { scanManifestDir } from '../../src/sources/manifests/scan.js';
 import type { Container, Sandbox } from '../../src/sources/runtime/types.js';
 import { MainScreen } from '../../src/ui/MainScreen.js';
 import { setColors } from '../../src/ui/theme.js';
-import { ConfirmOverlay, LogViewer, ManifestView, manifestRows } from '../../src/ui/Views.js';
+import {
+  CertsView,
+  ConfirmOverlay,
+  certRows,
+  LogViewer,
+  ManifestView,
+  manifestRows,
+  parseAuditLine,
+} from '../../src/ui/Views.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-views-'));
@@ -327,4 +336,72 @@ test('manifest view: findings inline under their line', () => {
     <ManifestView title="m" lines={['a: 1']} error={null} findings={[]} scroll={0} width={40} height={6} />,
   );
   assert.match(lastFrame() ?? '', /1 {2}a: 1/);
+});
+
+test('certificates view: expired and expiring certificates stand out, a missing one is not an error', () => {
+  setColors(false);
+  const cert = (
+    name: string,
+    status: CertificateInfo['status'],
+    daysLeft: number | null,
+  ): CertificateInfo => ({
+    name,
+    kind: 'certificate',
+    path: `/etc/kubernetes/pki/${name}.crt`,
+    certificatePath: null,
+    subject: `CN=${name}`,
+    issuer: 'CN=kubernetes',
+    notBefore: new Date(NOW - 86_400_000),
+    notAfter: daysLeft === null ? null : new Date(NOW + daysLeft * 86_400_000),
+    residualMs: daysLeft === null ? null : daysLeft * 86_400_000,
+    status,
+    problem: status === 'missing' ? 'no such file' : null,
+  });
+  const certs = [
+    cert('apiserver', 'expired', -2),
+    cert('admin.conf', 'warning', 10),
+    cert('ca', 'ok', 3000),
+    cert('super-admin.conf', 'missing', null),
+  ];
+  const rows = certRows(certs, NOW);
+  assert.deepEqual(
+    rows.map((r) => [r.cells[0], r.cells[2], r.cells[3], r.tone]),
+    [
+      ['apiserver', 'expired 2d ago', 'expired', 'error'],
+      ['admin.conf', '10d', 'warning', 'warning'],
+      ['ca', '3000d', 'ok', null],
+      ['super-admin.conf', '-', 'missing', 'dim'],
+    ],
+  );
+  const frame = text(
+    render(
+      <CertsView certs={certs} error={null} scroll={0} width={100} height={12} now={NOW} />,
+    ).lastFrame() ?? '',
+  );
+  assert.match(frame, /2 need attention/);
+  assert.match(frame, /super-admin\.conf .*missing\s+no such file/);
+});
+
+test('audit view: records as columns, a line that is not JSON shown as it is', () => {
+  const line = parseAuditLine(
+    JSON.stringify({
+      time: '2026-11-22T10:00:00.000Z',
+      user: 'root',
+      sudoUser: 'alice',
+      action: 'disable',
+      file: 'kube-scheduler.yaml',
+      outcome: 'ok',
+    }),
+    3,
+  );
+  assert.deepEqual(line, {
+    seq: 3,
+    time: '2026-11-22 10:00:00',
+    user: 'alice',
+    action: 'disable',
+    file: 'kube-scheduler.yaml',
+    outcome: 'ok',
+    message: '',
+  });
+  assert.equal(parseAuditLine('garbage{', 4).message, 'garbage{');
 });
