@@ -262,7 +262,28 @@ export function alertLines(snapshot: NodeSnapshot, rows: PodRow[]): { text: stri
   }
   if (snapshot.dirs.manifests.error)
     out.push({ text: `! manifest directory: ${snapshot.dirs.manifests.error}`, tone: 'error' });
+  const kubelet = snapshot.kubeletUnit.value;
+  if (kubelet && kubelet.loadState === 'loaded' && kubelet.activeState !== 'active') {
+    out.push({
+      text: `! ${kubelet.name} is ${kubelet.activeState}/${kubelet.subState}: no static pod is started, stopped or restarted; K restarts it`,
+      tone: 'error',
+    });
+  }
   for (const row of rows) if (row.alert) out.push({ text: `! ${row.alert}`, tone: 'error' });
+  const certs = snapshot.certs.value ?? [];
+  const expired = certs.filter((c) => c.status === 'expired' || c.status === 'not-yet-valid');
+  const expiring = certs.filter((c) => c.status === 'warning');
+  if (expired.length > 0) {
+    out.push({
+      text: `! certificate ${expired.map((c) => c.name).join(', ')} not valid now: c shows them`,
+      tone: 'error',
+    });
+  } else if (expiring.length > 0) {
+    out.push({
+      text: `* certificate ${expiring.map((c) => c.name).join(', ')} expires within 30 days: c shows them`,
+      tone: 'warning',
+    });
+  }
   const findings = rows.reduce((n, r) => n + r.findings.length, 0);
   if (findings > 0 && out.length < 3)
     out.push({

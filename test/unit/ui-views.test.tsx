@@ -405,3 +405,37 @@ test('audit view: records as columns, a line that is not JSON shown as it is', (
   });
   assert.equal(parseAuditLine('garbage{', 4).message, 'garbage{');
 });
+
+test('a stopped kubelet and an expired certificate are alerts on the main screen', () => {
+  setColors(false);
+  const snapshot = snapshotWith();
+  snapshot.kubeletUnit = {
+    ...snapshot.kubeletUnit,
+    value: { ...snapshot.kubeletUnit.value!, activeState: 'inactive', subState: 'dead' },
+  };
+  snapshot.certs = {
+    value: [
+      {
+        name: 'apiserver',
+        kind: 'certificate',
+        path: '/p',
+        certificatePath: null,
+        subject: null,
+        issuer: null,
+        notBefore: null,
+        notAfter: new Date(NOW - 1000),
+        residualMs: -1000,
+        status: 'expired',
+        problem: null,
+      },
+    ],
+    error: null,
+    at: NOW,
+  };
+  const frame = text(mainFrame(snapshot, 140));
+  assert.match(
+    frame,
+    /! kubelet\.service is inactive\/dead: no static pod is started, stopped or restarted; K restarts it/,
+  );
+  assert.match(frame, /! certificate apiserver not valid now: c shows them/);
+});
