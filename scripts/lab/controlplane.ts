@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../../test/helpers/paths.js';
@@ -70,6 +71,10 @@ export async function controlPlaneUp(
     runtime: wanted.runtime ?? previous?.runtime ?? 'cri',
     nodeName: wanted.nodeName ?? previous?.nodeName ?? LAB_NODE_NAME,
   };
+  // A first start in this directory must find its ports free: another lab (or a real control plane) on
+  // them would answer the health checks in this lab's place.
+  if (!previous || previous.portOffset !== settings.portOffset)
+    await ensurePortsFree(labPorts(settings.portOffset));
   fs.writeFileSync(settingsFile(dir), `${JSON.stringify(settings, null, 2)}\n`);
   const paths = labPaths(dir);
   const node = labNodePaths(dir, settings.portOffset, settings.nodeName);
@@ -88,6 +93,23 @@ export async function controlPlaneUp(
   systemctl(paths, ['restart', 'kubelet.service']);
   await waitHealthy(ports, log);
   return { node, ports, systemd, settings };
+}
+
+async function ensurePortsFree(ports: LabPorts): Promise<void> {
+  const taken: string[] = [];
+  for (const [name, port] of Object.entries(ports)) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (!free) taken.push(`${port} (${name})`);
+  }
+  if (taken.length > 0) {
+    throw new Error(
+      `ports in use on 127.0.0.1: ${taken.join(', ')}; another lab or a control plane runs here: choose another --port-offset`,
+    );
+  }
 }
 
 /** kubelet.service in the lab's systemd: the stand-in, with kubeadm's restart policy. */

@@ -383,7 +383,9 @@ export class NodeStore {
 
   /** Follow one static pod's container log in the log pane and viewer; null stops following. */
   followPodLog(podKey: string | null, target: { name: string } | null): void {
-    if (this.containerLogFor === podKey) return;
+    // Same pod: keep the stream (it follows the container across restarts by itself); start it only if
+    // the pod was not known yet when it was first asked for.
+    if (this.containerLogFor === podKey && (this.logAbort !== null || target === null)) return;
     this.logAbort?.abort();
     this.logAbort = null;
     this.containerLog.clear();

@@ -128,7 +128,8 @@ test('a second lab comes up in its own dir, and labDown leaves no process, mount
   const dir = fs.mkdtempSync('/tmp/bg-lab2-');
   const log = (line: string) => t.diagnostic(line);
   try {
-    const lab = await labUp(dir, { log });
+    // Its own ports too: beside the test run's lab, and beside any other lab on this machine.
+    const lab = await labUp(dir, { log, controlPlane: { portOffset: labEnv().portOffset + 2_000 } });
     assert.notEqual(lab.dockerSocket, labEnv().dockerSocket);
     // Something for labDown to clean up in each runtime.
     const dockerPid = runDockerContainer(lab);
@@ -162,5 +163,20 @@ test('labEnv() explains how to start the lab when its variables are missing', ()
     assert.throws(labEnv, /the lab is not up: run the tests with `npm test`/);
   } finally {
     if (saved !== undefined) process.env.BREAKGLASS_LAB_DIR = saved;
+  }
+});
+
+test('a lab started on the ports of another one says so, instead of passing the other one off as its own', {
+  timeout: 90_000,
+}, async () => {
+  const dir = fs.mkdtempSync('/tmp/bg-lab3-');
+  try {
+    await assert.rejects(
+      labUp(dir, { log: () => {}, controlPlane: { portOffset: labEnv().portOffset } }),
+      /ports in use on 127\.0\.0\.1: \d+ \(etcdClient\).*choose another --port-offset/,
+    );
+  } finally {
+    await labDown(dir, { log: () => {} });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
