@@ -19,7 +19,7 @@ import { type DiskSample, watchDisk } from '../sources/disk.js';
 import { type EtcdSample, metricsUrlFromFlag, watchEtcdMetrics } from '../sources/etcd-metrics.js';
 import { watchHealth } from '../sources/health.js';
 import { followJournal } from '../sources/journal.js';
-import type { PodManifest } from '../sources/manifests/types.js';
+import type { HealthEndpoint, PodManifest } from '../sources/manifests/types.js';
 import {
   type ManifestDirs,
   type ManifestWatcher,
@@ -80,6 +80,14 @@ const RUNTIME_SAFETY_RELIST_MS = 30_000;
 const CERTS_REFRESH_MS = 10 * 60_000;
 /** After a source gave up (the bus went away, journalctl exited): try again this much later. */
 const RESUBSCRIBE_MS = 5_000;
+const API_SERVER = 'kube-apiserver';
+const KUBEADM_APISERVER_LIVEZ: HealthEndpoint = {
+  probe: 'liveness',
+  scheme: 'HTTPS',
+  host: '127.0.0.1',
+  port: 6443,
+  path: '/livez',
+};
 
 /** The systemd unit that runs each runtime on a kubeadm node. */
 export function runtimeUnitFor(endpoint: string | null, kind: 'docker' | 'cri' | null): string | null {
@@ -464,6 +472,12 @@ export class NodeStore {
     if (this.closed) return;
     const pods = this.enabledPods();
     const targets = pods.flatMap((p) => (p.health ? [{ key: p.name, endpoint: p.health }] : []));
+    // Whether the API server answers matters most when its pod is not running: probe it anyway, at the
+    // address its (disabled) manifest names, else kubeadm's.
+    if (!targets.some((t) => t.key === API_SERVER)) {
+      const held = this.snapshot.dirs.holding.files.flatMap((f) => f.pods).find((p) => p.name === API_SERVER);
+      targets.push({ key: API_SERVER, endpoint: held?.health ?? KUBEADM_APISERVER_LIVEZ });
+    }
     const signature = JSON.stringify(targets);
     if (signature !== this.healthSignature) {
       this.healthSignature = signature;

@@ -67,7 +67,12 @@ export function joinRuntime(
   return { byStaticPod, podsWithoutManifest };
 }
 
-function podRuntime(sandboxes: Sandbox[], containers: Container[], order: string[]): PodRuntime {
+function podRuntime(sandboxes: Sandbox[], allContainers: Container[], order: string[]): PodRuntime {
+  // A changed manifest is a new pod (a new UID) under the same name; the old pod's dead containers may
+  // linger until kubelet's garbage collection. Only the current pod's containers say how it is now.
+  const uid = currentPodUid(sandboxes, allContainers);
+  const current = uid === null ? allContainers : allContainers.filter((c) => c.podUid === uid);
+  const containers = current.length > 0 ? current : allContainers;
   const byName = groupBy(containers, (c) => c.name);
   const views: ContainerView[] = [];
   for (const [name, attempts] of byName) {
@@ -97,6 +102,15 @@ function podRuntime(sandboxes: Sandbox[], containers: Container[], order: string
   views.sort((a, b) => rank(order, a.name) - rank(order, b.name) || a.name.localeCompare(b.name));
   const running = views.some((c) => c.state === 'running') || sandboxes.some((s) => s.state === 'ready');
   return { sandboxes, containers: views, running };
+}
+
+/** The UID of the pod as it is now: the newest ready sandbox's, else the newest sandbox's or container's. */
+function currentPodUid(sandboxes: Sandbox[], containers: Container[]): string | null {
+  const newest = <T extends { createdAt: Date | null }>(items: T[]) =>
+    [...items].sort((a, b) => time(b.createdAt) - time(a.createdAt))[0];
+  const sandbox = newest(sandboxes.filter((s) => s.state === 'ready')) ?? newest(sandboxes);
+  if (sandbox) return sandbox.podUid;
+  return newest(containers)?.podUid ?? null;
 }
 
 function rank(order: string[], name: string): number {

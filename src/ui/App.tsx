@@ -86,12 +86,10 @@ export function App({ store, actionEnv, readOnly, kubeletUnit, onQuit }: AppProp
   // The log pane and viewer follow a container when one is chosen; the store streams it.
   const containerKey = safeUi.logSource.kind === 'container' ? safeUi.logSource.podKey : null;
   const containerRow = containerKey ? (rows.find((r) => r.key === containerKey) ?? null) : null;
+  const containerTarget = containerRow ? (containerRow.podName ?? containerRow.name) : null;
   useEffect(() => {
-    store.followPodLog(
-      containerKey,
-      containerRow ? { name: containerRow.podName ?? containerRow.name } : null,
-    );
-  }, [store, containerKey, containerRow?.podName, containerRow?.name, containerRow]);
+    store.followPodLog(containerKey, containerTarget ? { name: containerTarget } : null);
+  }, [store, containerKey, containerTarget]);
 
   const logBuffer: LogBuffer = containerKey ? store.containerLog : store.journal;
   const logTitle = containerRow
@@ -104,28 +102,31 @@ export function App({ store, actionEnv, readOnly, kubeletUnit, onQuit }: AppProp
     lines: string[] | null;
     error: string | null;
   } | null>(null);
+  const manifestPath = selectedRow?.staticPod?.manifest.path ?? null;
+  const manifestKey = selectedRow?.key ?? null;
+  // Read again only when the file itself changed (its hash), not on every repaint.
+  const manifestHash = selectedRow?.staticPod?.manifest.sha256 ?? null;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: manifestHash is the trigger to read again.
   useEffect(() => {
-    if (safeUi.screen !== 'manifest' || !selectedRow) return;
-    const file = selectedRow.staticPod?.manifest.path;
-    const key = selectedRow.key;
-    if (!file) {
+    if (safeUi.screen !== 'manifest' || !manifestKey) return;
+    if (!manifestPath) {
       setManifest({
-        key,
+        key: manifestKey,
         lines: null,
         error: 'this pod has no manifest file (it runs from one kubelet no longer has)',
       });
       return;
     }
     let cancelled = false;
-    setManifest({ key, lines: null, error: null });
-    readManifest(file).then(
-      (lines) => !cancelled && setManifest({ key, lines, error: null }),
-      (err: Error) => !cancelled && setManifest({ key, lines: null, error: err.message }),
+    setManifest((m) => (m?.key === manifestKey ? m : { key: manifestKey, lines: null, error: null }));
+    readManifest(manifestPath).then(
+      (lines) => !cancelled && setManifest({ key: manifestKey, lines, error: null }),
+      (err: Error) => !cancelled && setManifest({ key: manifestKey, lines: null, error: err.message }),
     );
     return () => {
       cancelled = true;
     };
-  }, [safeUi.screen, selectedRow?.key, selectedRow]);
+  }, [safeUi.screen, manifestKey, manifestPath, manifestHash]);
 
   const [audit, setAudit] = useState<{ lines: AuditLine[] | null; error: string | null }>({
     lines: null,

@@ -1,19 +1,21 @@
 // End to end: tmux drives the real bin/breakglass against the lab through a scripted outage, and the
 // screen and the node are checked after each step: the apiserver crash-loops (visible, with its exit),
-// its logs open, the scheduler is disabled and enabled again, kubelet is restarted (with the warning
-// that the API server is down), a stray .bak is flagged, and the terminal is restored after q and after
-// SIGTERM.
+// its logs open, the apiserver is fixed, the scheduler is disabled and enabled again, the controller
+// manager restarted, a stray .bak is flagged, kubelet is restarted with the API server down (after the
+// warning), and the terminal is restored after q and after SIGTERM.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { componentHealth } from '../../scripts/lab/controlplane.js';
 import { labFault, labHeal } from '../../scripts/lab/lab.js';
+import { labPorts } from '../../scripts/lab/node.js';
 import { openSystemd } from '../../src/sources/systemd.js';
 import { labEnv } from '../helpers/lab.js';
 import { BIN } from '../helpers/paths.js';
-import { breakglassJson } from '../helpers/run.js';
+import { breakglass, breakglassJson } from '../helpers/run.js';
 import { Tmux } from '../helpers/tmux.js';
 
 const quiet = () => {};
@@ -66,7 +68,19 @@ before(async () => {
 
 after(async () => {
   tmux?.kill();
-  if (lab) await labHeal(lab.dir, undefined, quiet);
+  if (!lab) return;
+  // Leave the lab as the next tests expect it: nothing left disabled by a step that failed halfway,
+  // every fault healed, every component healthy.
+  for (const file of fs.existsSync(holding()) ? fs.readdirSync(holding()) : []) {
+    breakglass(['enable', file, '--root', lab.nodeRoot]);
+  }
+  await labHeal(lab.dir, undefined, quiet);
+  const ports = labPorts(lab.portOffset);
+  const deadline = Date.now() + 120_000;
+  while (!(await componentHealth(ports)).every((h) => h.healthy)) {
+    if (Date.now() > deadline) throw new Error('the lab did not come back healthy after the e2e test');
+    await sleep(500);
+  }
 });
 
 test('a scripted outage, driven through the real binary in tmux', {
@@ -106,7 +120,11 @@ test('a scripted outage, driven through the real binary in tmux', {
   assert.match(screen, /kube-apiserver container log/);
   await back();
 
-  // 3. The scheduler: disabled (manifest moved, containers stopped), then enabled again.
+  // 3. The API server fixed (the lab heals its manifest): the screen sees it answer again.
+  await labHeal(lab!.dir, 'apiserver-bad-flag', quiet);
+  await tmux.waitFor(/API server answers/, 120_000, 'the API server answering again');
+
+  // 4. The scheduler: disabled (manifest moved, containers stopped), then enabled again.
   tmux.keys('g');
   for (let i = 0; i < 3; i++) tmux.keys('j');
   tmux.keys('d');
@@ -135,7 +153,7 @@ test('a scripted outage, driven through the real binary in tmux', {
   assert.ok(runningContainers('kube-scheduler') > 0);
   await back();
 
-  // 4. The controller manager restarted as one action: disabled, seen stopped, enabled, seen healthy.
+  // 5. The controller manager restarted as one action: disabled, seen stopped, enabled, seen healthy.
   const oldIds = containerIds('kube-controller-manager');
   tmux.keys('g');
   tmux.keys('jj');
@@ -156,17 +174,37 @@ test('a scripted outage, driven through the real binary in tmux', {
   );
   await back();
 
-  // 5. kubelet restarted over D-Bus, after a warning that the API server is down.
+  // 6. A stray .bak in the manifest directory is impossible to miss.
+  await labFault(lab!.dir, 'apiserver-bak', quiet);
+  screen = await tmux.waitFor(
+    /kube-apiserver\.yaml\.bak: stray copy, kubelet RUNS it/,
+    30_000,
+    'the stray .bak alert',
+  );
+  await labHeal(lab!.dir, 'apiserver-bak', quiet);
+  await tmux.waitFor((s) => !/kube-apiserver\.yaml\.bak/.test(s), 60_000, 'the .bak gone from the screen');
+
+  // 7. The drill for a restart with the API server down: the apiserver disabled from the screen, then
+  // kubelet restarted over D-Bus after the warning that it will ignore removed manifests, then the
+  // apiserver enabled again.
+  tmux.keys('g');
+  tmux.keys('j');
+  tmux.keys('d');
+  await tmux.waitFor(/Disable static pod kube-apiserver/, 10_000);
+  tmux.keys('y');
+  await tmux.waitFor(
+    /kube-apiserver disabled; the runtime shows it stopped/,
+    90_000,
+    'the apiserver disabled',
+  );
+  await back();
+  await tmux.waitFor(/API server DOWN/, 30_000, 'the API server seen down');
   const systemd = openSystemd({ address: lab!.dbusAddress });
   try {
     const before = await systemd.unit('kubelet.service');
     tmux.keys('K');
     screen = await tmux.waitFor(/Restart kubelet\.service/, 10_000);
-    assert.match(
-      screen,
-      /IGNORES REMOVED\s+MANIFESTS|IGNORES REMOVED/,
-      'the trap is named before the restart',
-    );
+    assert.match(screen, /IGNORES REMOVED MANIFESTS/, 'the trap is named before the restart');
     tmux.keys('y');
     await tmux.waitFor(/kubelet\.service restarted and active/, 90_000, 'kubelet to restart');
     const afterRestart = await systemd.unit('kubelet.service');
@@ -176,23 +214,22 @@ test('a scripted outage, driven through the real binary in tmux', {
     await systemd.close();
   }
   await back();
+  tmux.keys('G');
+  tmux.keys('e');
+  await tmux.waitFor(/Enable static pod kube-apiserver/, 10_000);
+  tmux.keys('y');
+  await tmux.waitFor(/kube-apiserver enabled; a container runs/, 90_000, 'the apiserver enabled');
+  await back();
+  await tmux.waitFor(/API server answers/, 120_000, 'the API server answering again');
 
-  // 6. A stray .bak in the manifest directory is impossible to miss.
-  await labFault(lab!.dir, 'apiserver-bak', quiet);
-  screen = await tmux.waitFor(
-    /kube-apiserver\.yaml\.bak: stray copy, kubelet RUNS it/,
-    30_000,
-    'the stray .bak alert',
-  );
-
-  // 7. q gives the terminal back as it was.
+  // 8. q gives the terminal back as it was.
   tmux.keys('q');
   screen = await tmux.waitFor(/^BEFORE-BREAKGLASS$/m, 10_000, 'the shell screen again');
   const modes = tmux.modes();
   assert.equal(modes.alternate, false, 'left the alternate screen');
   assert.equal(modes.cursorVisible, true, 'the cursor is visible again');
 
-  // 8. So does SIGTERM.
+  // 9. So does SIGTERM.
   tmux.run('clear; echo BEFORE-SIGTERM');
   await tmux.waitFor(/^BEFORE-SIGTERM$/m);
   tmux.run(command());

@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startLabDockerd, stopDockerd } from '../../scripts/lab/daemons.js';
+import { controlPlaneUp } from '../../scripts/lab/controlplane.js';
+import { daemonsAnswer, startLabDockerd, stopDockerd } from '../../scripts/lab/daemons.js';
 import type { ContainerSpec, PodSpec } from '../../scripts/lab/pods.js';
 import { openRuntime } from '../../src/sources/runtime/open.js';
 import type { RuntimeEvent } from '../../src/sources/runtime/types.js';
@@ -388,6 +389,10 @@ for (const kind of ['cri', 'docker'] as const) {
       } finally {
         sub.close();
         runtime.close();
+        // dockerd took the lab's systemd container (and with it kubelet) down: bring the control plane
+        // back for the tests that follow.
+        if (!(await daemonsAnswer(lab.dir)).docker) await startLabDockerd(lab.dir);
+        await controlPlaneUp(lab.dir, {}, () => {});
       }
     });
   });

@@ -106,6 +106,33 @@ test('the newest attempt wins, and the one before it explains the restart', () =
   assert.deepEqual(joined.podsWithoutManifest, []);
 });
 
+test('a fixed manifest is a new pod: its fresh container is shown, not the old pod crash-looping', () => {
+  const pods = staticPodsOf(manifestDir([['kube-apiserver.yaml', pod('kube-apiserver')]]), null);
+  const joined = joinRuntime(
+    pods,
+    [
+      sandbox({ id: 'old', podUid: 'u-old', state: 'notready', createdAt: new Date(1_000) }),
+      sandbox({ id: 'new', podUid: 'u-new', state: 'ready', createdAt: new Date(9_000) }),
+    ],
+    [
+      container({
+        id: 'o7',
+        podUid: 'u-old',
+        attempt: 7,
+        restartCount: 7,
+        state: 'exited',
+        exitCode: 1,
+        reason: 'Error',
+      }),
+      container({ id: 'n0', podUid: 'u-new', attempt: 0, state: 'running' }),
+    ],
+  );
+  const view = joined.byStaticPod.get(pods[0]!)!;
+  assert.equal(view.containers[0]!.id, 'n0');
+  assert.equal(view.containers[0]!.state, 'running');
+  assert.equal(view.containers[0]!.restartCount, 0);
+});
+
 test('a running file pod no manifest claims is listed; one of another node or source is not', () => {
   const pods = staticPodsOf(manifestDir([['etcd.yaml', pod('etcd')]]), null);
   const joined = joinRuntime(
