@@ -54,7 +54,13 @@ interface RunningAction {
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 
+/** Fault injection for the terminal-restore tests: BREAKGLASS_TUI_FAULT=render throws while rendering. */
+const FAULT = process.env.BREAKGLASS_TUI_FAULT;
+const STARTED = Date.now();
+
 export function App({ store, actionEnv, readOnly, kubeletUnit, onQuit }: AppProps) {
+  if (FAULT === 'render' && Date.now() - STARTED > 3_000)
+    throw new Error('injected render fault (BREAKGLASS_TUI_FAULT=render)');
   const { exit } = useApp();
   const { columns, rows: terminalRows } = useWindowSize();
   const width = Math.max(40, columns || 80);

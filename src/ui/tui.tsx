@@ -22,6 +22,12 @@ export async function runTui(options: TuiOptions): Promise<number> {
   let exitCode = 0;
   let finished = false;
   options.store.start();
+  // Fault injection for the terminal-restore tests: an exception nobody catches, from a timer.
+  if (process.env.BREAKGLASS_TUI_FAULT === 'timer') {
+    setTimeout(() => {
+      throw new Error('injected fault (BREAKGLASS_TUI_FAULT=timer)');
+    }, 3_000);
+  }
   const instance = render(
     <App
       store={options.store}

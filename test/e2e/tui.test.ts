@@ -245,4 +245,19 @@ test('a scripted outage, driven through the real binary in tmux', {
   await sleep(200);
   assert.equal(tmux.modes().alternate, false);
   assert.equal(tmux.modes().cursorVisible, true);
+
+  // 10. And a crash: in rendering, and an exception from a timer. The operator gets the terminal back
+  // and one line saying what happened.
+  for (const fault of ['render', 'timer']) {
+    tmux.run(`clear; echo BEFORE-${fault}`);
+    await tmux.waitFor(new RegExp(`^BEFORE-${fault}$`, 'm'));
+    tmux.run(`BREAKGLASS_TUI_FAULT=${fault} ${command()}; echo "EXIT=$?"`);
+    await tmux.waitFor(/STATE/, 60_000, `the TUI before the ${fault} fault`);
+    screen = await tmux.waitFor(/EXIT=\d+/, 30_000, `the shell after the ${fault} fault`);
+    assert.match(screen, new RegExp(`^BEFORE-${fault}$`, 'm'), 'the screen from before the TUI is back');
+    assert.match(screen, /breakglass: the screen crashed: injected/);
+    assert.match(screen, /EXIT=70/);
+    assert.equal(tmux.modes().alternate, false, `${fault}: left the alternate screen`);
+    assert.equal(tmux.modes().cursorVisible, true, `${fault}: the cursor is visible`);
+  }
 });
