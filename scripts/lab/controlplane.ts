@@ -95,15 +95,24 @@ export async function controlPlaneUp(
   return { node, ports, systemd, settings };
 }
 
+/**
+ * Refuses ports something already listens on. A listener is what would answer the health checks in
+ * this lab's place; a connection that merely holds the number as its ephemeral port is not (it goes).
+ */
 async function ensurePortsFree(ports: LabPorts): Promise<void> {
   const taken: string[] = [];
   for (const [name, port] of Object.entries(ports)) {
-    const free = await new Promise<boolean>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    const listening = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      const done = (answer: boolean) => {
+        socket.destroy();
+        resolve(answer);
+      };
+      socket.setTimeout(2_000, () => done(true));
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
     });
-    if (!free) taken.push(`${port} (${name})`);
+    if (listening) taken.push(`${port} (${name})`);
   }
   if (taken.length > 0) {
     throw new Error(
