@@ -26,7 +26,7 @@ import {
   scanBoth,
   watchManifestDirs,
 } from '../sources/manifests/watch.js';
-import type { Runtime, RuntimeInfo } from '../sources/runtime/types.js';
+import type { Container, Runtime, RuntimeInfo, Sandbox } from '../sources/runtime/types.js';
 import { openSystemd, type SystemdSource, systemBusAddress, type UnitState } from '../sources/systemd.js';
 import { type VitalsSample, watchVitals } from '../sources/vitals.js';
 import { errnoMessage } from '../util/errors.js';
@@ -80,6 +80,13 @@ const RUNTIME_SAFETY_RELIST_MS = 30_000;
 const CERTS_REFRESH_MS = 10 * 60_000;
 /** After a source gave up (the bus went away, journalctl exited): try again this much later. */
 const RESUBSCRIBE_MS = 5_000;
+const BACKGROUND_NOTIFY_MS = 5_000;
+const DISK_SAMPLE_MS = 5_000;
+
+/** Log lines repaint at most this often: a flood is unreadable faster anyway, and keys stay quick. */
+const LOG_NOTIFY_MS = 250;
+
+type Urgency = 'now' | 'log' | 'background';
 const API_SERVER = 'kube-apiserver';
 const KUBEADM_APISERVER_LIVEZ: HealthEndpoint = {
   probe: 'liveness',
@@ -107,6 +114,8 @@ export class NodeStore {
   containerLogNote: string | null = null;
   private readonly listeners = new Set<() => void>();
   private notifyTimer: NodeJS.Timeout | null = null;
+  private notifyDue = 0;
+  private runtimeSignature = '';
   private lastNotify = 0;
   private readonly closers: (() => void | Promise<void>)[] = [];
   private runtime: Runtime | null = null;
@@ -278,10 +287,15 @@ export class NodeStore {
         containers,
         error: null,
       };
-      this.update((s) => ({
-        ...s,
-        runtime: { ...s.runtime, value: { info, snapshot }, error: null, at: Date.now() },
-      }));
+      // The runtime is polled (containerd 1.6) and re-listed for safety: only a change is news.
+      const signature = runtimeSignature(info, sandboxes, containers);
+      if (signature !== this.runtimeSignature || this.snapshot.runtime.error !== null) {
+        this.runtimeSignature = signature;
+        this.update((s) => ({
+          ...s,
+          runtime: { ...s.runtime, value: { info, snapshot }, error: null, at: Date.now() },
+        }));
+      }
     } catch (err) {
       next = RUNTIME_RETRY_MS;
       this.update((s) => ({ ...s, runtime: { ...s.runtime, error: errnoMessage(err), at: Date.now() } }));
@@ -369,7 +383,7 @@ export class NodeStore {
               origin: e.pid === null ? e.identifier : `${e.identifier ?? unit}[${e.pid}]`,
             });
           }
-          this.touch();
+          this.touch('log');
         },
         (err) => {
           this.journal.push({
@@ -426,10 +440,10 @@ export class NodeStore {
         this.containerLog.push({
           time: line.time,
           text: line.text,
-          level: line.stream === 'stderr' ? levelOf(line.text) : levelOf(line.text),
+          level: levelOf(line.text),
           origin: line.stream,
         });
-        this.touch();
+        this.touch('log');
       },
       note: (text: string) => {
         this.containerLogNote = sanitizeLine(text);
@@ -487,12 +501,22 @@ export class NodeStore {
       this.healthWatch = watchHealth(
         targets,
         10_000,
-        (key, result) =>
-          this.update((s) => {
-            const health = new Map(s.health);
-            health.set(key, result);
-            return { ...s, health };
-          }),
+        (key, result) => {
+          const before = this.snapshot.health.get(key);
+          const turned =
+            !before ||
+            before.ok !== result.ok ||
+            before.statusCode !== result.statusCode ||
+            before.error !== result.error;
+          this.update(
+            (s) => {
+              const health = new Map(s.health);
+              health.set(key, result);
+              return { ...s, health };
+            },
+            turned ? 'now' : 'background',
+          );
+        },
         () => {},
       );
     }
@@ -511,7 +535,8 @@ export class NodeStore {
       this.etcdWatch = watchEtcdMetrics(
         url,
         5_000,
-        (sample) => this.update((s) => ({ ...s, etcd: { value: sample, error: null, at: Date.now() } })),
+        (sample) =>
+          this.update((s) => ({ ...s, etcd: { value: sample, error: null, at: Date.now() } }), 'background'),
         (err) => this.update((s) => ({ ...s, etcd: { ...s.etcd, error: err.message, at: Date.now() } })),
       );
     }
@@ -524,8 +549,9 @@ export class NodeStore {
   private startDisk(): void {
     const watcher = watchDisk(
       this.options.etcdDataDir,
-      2_000,
-      (sample) => this.update((s) => ({ ...s, disk: { value: sample, error: null, at: Date.now() } })),
+      DISK_SAMPLE_MS,
+      (sample) =>
+        this.update((s) => ({ ...s, disk: { value: sample, error: null, at: Date.now() } }), 'background'),
       (err) => this.update((s) => ({ ...s, disk: { ...s.disk, error: err.message, at: Date.now() } })),
     );
     this.closers.push(() => watcher.close());
@@ -540,7 +566,8 @@ export class NodeStore {
     const watcher = watchVitals(
       { paths },
       5_000,
-      (sample) => this.update((s) => ({ ...s, vitals: { value: sample, error: null, at: Date.now() } })),
+      (sample) =>
+        this.update((s) => ({ ...s, vitals: { value: sample, error: null, at: Date.now() } }), 'background'),
       (err) => this.update((s) => ({ ...s, vitals: { ...s.vitals, error: err.message, at: Date.now() } })),
     );
     this.closers.push(() => watcher.close());
@@ -561,7 +588,7 @@ export class NodeStore {
         kubeconfigDir: path.dirname(pkiDir),
         root: this.options.layout.root,
       });
-      this.update((s) => ({ ...s, certs: { value: list, error: null, at: Date.now() } }));
+      this.update((s) => ({ ...s, certs: { value: list, error: null, at: Date.now() } }), 'background');
     } catch (err) {
       this.update((s) => ({ ...s, certs: { ...s.certs, error: errnoMessage(err), at: Date.now() } }));
     }
@@ -591,22 +618,43 @@ export class NodeStore {
 
   // -- change notification ---------------------------------------------------------------------------
 
-  private update(change: (s: NodeSnapshot) => NodeSnapshot): void {
+  /**
+   * 'now': something the operator acts on (a pod, a unit, a log line, a probe turning): on screen within
+   * notifyMs. 'background': a new sample of a slow gauge (disk, vitals, etcd, a probe's latency): on
+   * screen with the next repaint, at the latest after BACKGROUND_NOTIFY_MS. An idle node then costs a
+   * repaint every few seconds, not one per sample.
+   */
+  private update(change: (s: NodeSnapshot) => NodeSnapshot, urgency: Urgency = 'now'): void {
     if (this.closed) return;
     this.snapshot = { ...change(this.snapshot), version: this.snapshot.version + 1 };
-    this.touch();
+    this.touch(urgency);
   }
 
-  /** Something changed: tell the screen, at most once per notifyMs. */
-  touch(): void {
-    if (this.closed || this.notifyTimer) return;
-    const wait = Math.max(0, this.lastNotify + this.notifyMs - Date.now());
+  /** Something changed: tell the screen, at most once per notifyMs (background changes: later). */
+  touch(urgency: Urgency = 'now'): void {
+    if (this.closed) return;
+    const now = Date.now();
+    const due =
+      urgency === 'now' ? Math.max(now, this.lastNotify + this.notifyMs) : now + BACKGROUND_NOTIFY_MS;
+    if (this.notifyTimer && this.notifyDue <= due) return;
+    if (this.notifyTimer) clearTimeout(this.notifyTimer);
+    this.notifyDue = due;
     this.notifyTimer = setTimeout(() => {
       this.notifyTimer = null;
       this.lastNotify = Date.now();
       for (const listener of this.listeners) listener();
-    }, wait);
+    }, due - now);
   }
+}
+
+/** What the runtime said, as a string that changes exactly when something on screen would. */
+function runtimeSignature(info: RuntimeInfo, sandboxes: Sandbox[], containers: Container[]): string {
+  return JSON.stringify([
+    info.name,
+    info.version,
+    sandboxes.map((x) => [x.id, x.state]),
+    containers.map((c) => [c.id, c.state, c.attempt, c.restartCount, c.exitCode, c.reason]),
+  ]);
 }
 
 function emptySlot<T>(): Slot<T> {

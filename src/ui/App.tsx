@@ -73,25 +73,26 @@ export function App({ store, actionEnv, readOnly, kubeletUnit, onQuit }: AppProp
   const rows = rowsOf(snapshot);
   const [ui, setUi] = useState<UiState>(initialUiState);
   const [action, setAction] = useState<RunningAction | null>(null);
-  const [now, setNow] = useState(Date.now());
+  // Every render reads the clock; a timer only asks for a render when nothing else would: four times a
+  // second while an action runs (its elapsed time), every 30 s when idle (ages are minutes and hours).
+  const now = Date.now();
+  const [, setClock] = useState(0);
   const uiRef = useRef(ui);
   uiRef.current = ui;
-
-  // Time moves on screen (ages, elapsed) once a second while something runs, every 5 s otherwise.
+  const running = action !== null && action.outcome === null;
   useEffect(() => {
-    const running = action !== null && action.outcome === null;
-    const timer = setInterval(() => setNow(Date.now()), running ? 250 : 5_000);
+    const timer = setInterval(() => setClock((c) => c + 1), running ? 250 : 30_000);
     return () => clearInterval(timer);
-  }, [action]);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: tick is the store's change counter.
-  useEffect(() => setNow(Date.now()), [tick]);
+  }, [running]);
 
   const safeUi = clampSelection(ui, rows.length);
   const selectedRow: PodRow | null = rows[safeUi.selected] ?? null;
 
   // The log pane and viewer follow a container when one is chosen; the store streams it.
-  const containerKey = safeUi.logSource.kind === 'container' ? safeUi.logSource.podKey : null;
-  const containerRow = containerKey ? (rows.find((r) => r.key === containerKey) ?? null) : null;
+  // A pod that is gone from the screen (its manifest deleted) leaves the pane to kubelet's journal.
+  const wantedKey = safeUi.logSource.kind === 'container' ? safeUi.logSource.podKey : null;
+  const containerRow = wantedKey ? (rows.find((r) => r.key === wantedKey) ?? null) : null;
+  const containerKey = containerRow ? wantedKey : null;
   const containerTarget = containerRow ? (containerRow.podName ?? containerRow.name) : null;
   useEffect(() => {
     store.followPodLog(containerKey, containerTarget ? { name: containerTarget } : null);

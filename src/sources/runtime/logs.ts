@@ -27,6 +27,11 @@ const NEWLINE = 0x0a;
 const DEFAULT_POLL_MS = 300;
 /** With inotify working, a slow re-check still runs, in case an event is lost. */
 const SAFETY_POLL_MS = 2_000;
+/**
+ * After a wake-up, wait this long before reading: a container writing line by line wakes the follower
+ * once per line, and one read per batch instead of per line is what keeps a log flood cheap.
+ */
+const BATCH_MS = 50;
 
 type Stream = LogLine['stream'];
 
@@ -792,7 +797,10 @@ class LogFollower {
       while (!this.closed) {
         yield* this.drain();
         const moved = yield* this.followMoves();
-        if (!moved) await this.wakeup.wait(this.pollInterval());
+        if (!moved) {
+          await this.wakeup.wait(this.pollInterval());
+          if (!this.closed) await new Promise((resolve) => setTimeout(resolve, BATCH_MS));
+        }
       }
     } catch (err) {
       if (!this.closed) throw err; // reads cut short by the abort are expected
