@@ -86,7 +86,7 @@ const DISK_SAMPLE_MS = 5_000;
 /** Log lines repaint at most this often: a flood is unreadable faster anyway, and keys stay quick. */
 const LOG_NOTIFY_MS = 250;
 
-type Urgency = 'now' | 'log' | 'background';
+export type Urgency = 'now' | 'log' | 'background';
 const API_SERVER = 'kube-apiserver';
 const KUBEADM_APISERVER_LIVEZ: HealthEndpoint = {
   probe: 'liveness',
@@ -634,8 +634,7 @@ export class NodeStore {
   touch(urgency: Urgency = 'now'): void {
     if (this.closed) return;
     const now = Date.now();
-    const due =
-      urgency === 'now' ? Math.max(now, this.lastNotify + this.notifyMs) : now + BACKGROUND_NOTIFY_MS;
+    const due = notifyDue(urgency, now, this.lastNotify, this.notifyMs);
     if (this.notifyTimer && this.notifyDue <= due) return;
     if (this.notifyTimer) clearTimeout(this.notifyTimer);
     this.notifyDue = due;
@@ -644,6 +643,18 @@ export class NodeStore {
       this.lastNotify = Date.now();
       for (const listener of this.listeners) listener();
     }, due - now);
+  }
+}
+
+/** When the screen must hear of a change of this urgency (pure: the store's throttle, tested alone). */
+export function notifyDue(urgency: Urgency, now: number, lastNotify: number, notifyMs: number): number {
+  switch (urgency) {
+    case 'now':
+      return Math.max(now, lastNotify + notifyMs);
+    case 'log':
+      return Math.max(now, lastNotify + LOG_NOTIFY_MS);
+    case 'background':
+      return now + BACKGROUND_NOTIFY_MS;
   }
 }
 

@@ -65,7 +65,8 @@ export function App({ store, actionEnv, readOnly, kubeletUnit, onQuit }: AppProp
   const { columns, rows: terminalRows } = useWindowSize();
   const width = Math.max(40, columns || 80);
   const height = Math.max(12, terminalRows || 24);
-  const tick = useSyncExternalStore(
+  // Subscribes the screen to the store: a new value means a repaint.
+  useSyncExternalStore(
     useCallback((listener: () => void) => store.subscribe(listener), [store]),
     () => store.snapshot.version * 1_000_003 + store.journal.version * 7 + store.containerLog.version,
   );
