@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   const given = process.env.BREAKGLASS_LAB_DIR;
   const reuse = given !== undefined && (await labIsUp(given));
   const dir = reuse ? given : fs.mkdtempSync('/tmp/bg-bench-tui-');
-  if (!reuse) await labUp(dir, { controlPlane: { portOffset: 40_000 } });
+  if (!reuse) await labUp(dir, { controlPlane: { portOffset: 18_000 } });
   const env = labEnvFor(dir);
   const manifest = path.join(env.nodeRoot, 'etc/kubernetes/manifests/log-flood.yaml');
   const tmux = new Tmux(120, 40);

@@ -11,7 +11,9 @@ import { REPO_ROOT } from '../test/helpers/paths.js';
 import { labDown, labEnvFor, labEnvVariables, labIsUp, labUp, stderrLog } from './lab/lab.js';
 
 const DEFAULT_GLOBS = ['dist/test/**/*.test.js'];
-const TEST_PORT_OFFSET = 30_000;
+// Every lab port stays below 32768, where Linux's ephemeral ports begin: a port up there can be held
+// by any outgoing connection (an etcd client's, say) and the lab's listener would fail to bind.
+const TEST_PORT_OFFSET = 10_000;
 const TERMINATING_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 interface LabLease {

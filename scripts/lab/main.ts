@@ -46,8 +46,12 @@ async function main(): Promise<number> {
       if (runtime !== undefined && runtime !== 'cri' && runtime !== 'docker')
         throw new Error('--runtime is cri or docker');
       const offset = values['port-offset'] === undefined ? undefined : Number(values['port-offset']);
-      if (offset !== undefined && !(Number.isInteger(offset) && offset >= 0 && offset <= 55000)) {
-        throw new Error('--port-offset takes a whole number from 0 to 55000');
+      // 10259 + 22000 < 32768: every port stays below Linux's ephemeral range, where any outgoing
+      // connection may hold a number the lab wants to listen on.
+      if (offset !== undefined && !(Number.isInteger(offset) && offset >= 0 && offset <= 22000)) {
+        throw new Error(
+          '--port-offset takes a whole number from 0 to 22000 (ports stay below 32768, the ephemeral range)',
+        );
       }
       const env = await labUp(dir, {
         controlPlane: values['daemons-only']

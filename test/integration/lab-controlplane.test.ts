@@ -27,7 +27,7 @@ import { breakglassJson } from '../helpers/run.js';
 
 const NODE_NAME = 'lab-master';
 /** Far from kubeadm's ports and from the other tests' (2xxxx): 42379-42381, 46443, 50257, 50259. */
-const PORT_OFFSET = 40_000;
+const PORT_OFFSET = 16_000;
 const PORTS = labPorts(PORT_OFFSET);
 const NODE = path.join(REPO_ROOT, 'node_modules/.bin/node');
 const DIST_STANDIN = path.join(REPO_ROOT, 'dist/scripts/lab/standin.js');
