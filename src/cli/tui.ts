@@ -48,7 +48,7 @@ export async function tuiCommand(args: CliArgs, io: Io): Promise<number> {
     ...(args.podLogs ? ['--pod-logs', args.podLogs] : []),
   ];
   const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
-  return runTui({
+  const code = await runTui({
     store,
     readOnly: args.readOnly,
     kubeletUnit: args.kubeletUnit,
@@ -60,4 +60,8 @@ export async function tuiCommand(args: CliArgs, io: Io): Promise<number> {
       stateDir: layout.stateDir.value,
     },
   });
+  // The screen is closed and every source was asked to close; whatever still holds the event loop
+  // (a socket in a slow close) must not keep the operator from their shell.
+  setTimeout(() => process.exit(code), 1_000).unref();
+  return code;
 }

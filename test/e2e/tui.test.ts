@@ -225,6 +225,7 @@ test('a scripted outage, driven through the real binary in tmux', {
   // 8. q gives the terminal back as it was.
   tmux.keys('q');
   screen = await tmux.waitFor(/^BEFORE-BREAKGLASS$/m, 10_000, 'the shell screen again');
+  await tmux.waitForShell();
   const modes = tmux.modes();
   assert.equal(modes.alternate, false, 'left the alternate screen');
   assert.equal(modes.cursorVisible, true, 'the cursor is visible again');
@@ -242,6 +243,7 @@ test('a scripted outage, driven through the real binary in tmux', {
   assert.ok(child, 'breakglass runs under the shell');
   process.kill(Number(child), 'SIGTERM');
   await tmux.waitFor(/^BEFORE-SIGTERM$/m, 10_000, 'the shell screen after SIGTERM');
+  await tmux.waitForShell();
   await sleep(200);
   assert.equal(tmux.modes().alternate, false);
   assert.equal(tmux.modes().cursorVisible, true);

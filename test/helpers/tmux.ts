@@ -74,6 +74,17 @@ export class Tmux {
     return Number(this.tmux(['display-message', '-p', '-t', '0', '#{pane_pid}']).trim());
   }
 
+  /** Waits until the shell in the window runs nothing: what is typed next reaches the shell. */
+  async waitForShell(timeoutMs = 15_000): Promise<void> {
+    const shell = String(this.panePid());
+    const deadline = Date.now() + timeoutMs;
+    while (spawnSync('pgrep', ['-P', shell], { encoding: 'utf8' }).stdout.trim() !== '') {
+      if (Date.now() > deadline)
+        throw new Error(`the program in the window did not exit within ${timeoutMs} ms`);
+      await sleep(100);
+    }
+  }
+
   async waitFor(
     what: RegExp | ((screen: string) => boolean),
     timeoutMs = 30_000,
