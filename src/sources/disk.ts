@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { errnoMessage } from '../util/errors.js';
 import { errnoCode } from '../util/fsx.js';
 import { escapeName, sanitizeLine } from '../util/sanitize.js';
+import { sampleEvery } from './sampler.js';
 
 export const DISKSTATS_PATH = '/proc/diskstats';
 export const MOUNTINFO_PATH = '/proc/self/mountinfo';
@@ -464,41 +465,22 @@ export function watchDisk(
   options: IoOptions = {},
 ): Watcher {
   const timeoutMs = options.timeoutMs ?? Math.min(DEFAULT_IO_TIMEOUT_MS, Math.max(intervalMs, 100));
-  let closed = false;
-  let timer: NodeJS.Timeout | null = null;
   let device: BlockDevice | null = null;
   let prev: { stats: DiskStats; atMs: number } | null = null;
-
-  const tick = async () => {
-    try {
-      if (!device) device = await deviceOf(target, { timeoutMs });
-      if (closed) return;
-      const text = await readText(DISKSTATS_PATH, timeoutMs);
-      const atMs = performance.now();
-      const stats = findDevice(parseDiskstats(text), device.major, device.minor);
-      if (!stats) {
-        const gone = device.name;
-        device = null;
-        prev = null;
-        throw new Error(`${escapeName(gone)} is no longer in ${DISKSTATS_PATH}`);
-      }
-      const rates = prev ? diskRates(prev.stats, stats, atMs - prev.atMs) : null;
-      prev = { stats, atMs };
-      if (!closed) onSample({ at: new Date(), device, stats, rates });
-    } catch (error) {
-      if (!closed) onError(plainError(error));
+  const read = async (): Promise<DiskSample> => {
+    if (!device) device = await deviceOf(target, { timeoutMs });
+    const text = await readText(DISKSTATS_PATH, timeoutMs);
+    const atMs = performance.now();
+    const stats = findDevice(parseDiskstats(text), device.major, device.minor);
+    if (!stats) {
+      const gone = device.name;
+      device = null;
+      prev = null;
+      throw new Error(`${escapeName(gone)} is no longer in ${DISKSTATS_PATH}`);
     }
+    const rates = prev ? diskRates(prev.stats, stats, atMs - prev.atMs) : null;
+    prev = { stats, atMs };
+    return { at: new Date(), device, stats, rates };
   };
-
-  const loop = async () => {
-    await tick();
-    if (!closed) timer = setTimeout(loop, intervalMs);
-  };
-  void loop();
-  return {
-    close() {
-      closed = true;
-      if (timer) clearTimeout(timer);
-    },
-  };
+  return sampleEvery(intervalMs, read, onSample, onError);
 }

@@ -6,6 +6,7 @@
 import { sanitizeLine } from '../util/sanitize.js';
 import { plainError } from './disk.js';
 import { describeRequestError, formatUrl, isLoopbackHost, loopbackGet } from './health.js';
+import { sampleEvery } from './sampler.js';
 
 /** etcd FAQ: WAL fsync p99 should stay under 10 ms. */
 export const WAL_FSYNC_P99_OK_MS = 10;
@@ -491,12 +492,11 @@ export function watchEtcdMetrics(
   onError: (error: Error) => void,
   options: ScrapeOptions = {},
 ): EtcdMetricsWatcher {
-  let closed = false;
-  let timer: NodeJS.Timeout | null = null;
   let prev: EtcdScrape | null = null;
   try {
     checkMetricsUrl(url);
   } catch (error) {
+    let closed = false;
     queueMicrotask(() => {
       if (!closed) onError(plainError(error));
     });
@@ -507,23 +507,11 @@ export function watchEtcdMetrics(
     };
   }
   const timeoutMs = options.timeoutMs ?? Math.min(DEFAULT_SCRAPE_TIMEOUT_MS, intervalMs);
-  const loop = async () => {
-    try {
-      const next = await scrapeEtcd(url, { ...options, timeoutMs });
-      if (closed) return;
-      const sample = summarizeEtcd(prev, next);
-      prev = next;
-      onSample(sample);
-    } catch (error) {
-      if (!closed) onError(plainError(error));
-    }
-    if (!closed) timer = setTimeout(loop, intervalMs);
+  const read = async (): Promise<EtcdSample> => {
+    const next = await scrapeEtcd(url, { ...options, timeoutMs });
+    const sample = summarizeEtcd(prev, next);
+    prev = next;
+    return sample;
   };
-  void loop();
-  return {
-    close() {
-      closed = true;
-      if (timer) clearTimeout(timer);
-    },
-  };
+  return sampleEvery(intervalMs, read, onSample, onError);
 }

@@ -32,6 +32,7 @@ import {
   splitDev,
   withTimeout,
 } from './disk.js';
+import { sampleEvery } from './sampler.js';
 
 export const DEFAULT_VITALS_INTERVAL_MS = 5000;
 export const PROC_STAT_PATH = '/proc/stat';
@@ -297,25 +298,12 @@ export function watchVitals(
   onSample: (sample: VitalsSample) => void,
   onError: (error: Error) => void,
 ): VitalsWatcher {
-  let closed = false;
-  let timer: NodeJS.Timeout | null = null;
   let prev: ProcStat | null = null;
   const timeoutMs = options.timeoutMs ?? Math.min(DEFAULT_IO_TIMEOUT_MS, Math.max(intervalMs, 100));
-  const loop = async () => {
-    try {
-      const { sample, procStat } = await readVitals({ ...options, timeoutMs }, prev);
-      prev = procStat;
-      if (!closed) onSample(sample);
-    } catch (error) {
-      if (!closed) onError(plainError(error));
-    }
-    if (!closed) timer = setTimeout(loop, intervalMs);
+  const read = async (): Promise<VitalsSample> => {
+    const { sample, procStat } = await readVitals({ ...options, timeoutMs }, prev);
+    prev = procStat;
+    return sample;
   };
-  void loop();
-  return {
-    close() {
-      closed = true;
-      if (timer) clearTimeout(timer);
-    },
-  };
+  return sampleEvery(intervalMs, read, onSample, onError);
 }
