@@ -26,6 +26,7 @@ import {
   scanBoth,
   watchManifestDirs,
 } from '../sources/manifests/watch.js';
+import type { RuntimeChoice } from '../sources/runtime/detect.js';
 import type { Container, Runtime, RuntimeInfo, Sandbox } from '../sources/runtime/types.js';
 import { openSystemd, type SystemdSource, systemBusAddress, type UnitState } from '../sources/systemd.js';
 import { type VitalsSample, watchVitals } from '../sources/vitals.js';
@@ -119,6 +120,7 @@ export class NodeStore {
   private lastNotify = 0;
   private readonly closers: (() => void | Promise<void>)[] = [];
   private runtime: Runtime | null = null;
+  private runtimeChoice: RuntimeChoice | null = null;
   private runtimeTimer: NodeJS.Timeout | null = null;
   private runtimeListing = false;
   private runtimeAgain = false;
@@ -246,6 +248,7 @@ export class NodeStore {
       return;
     }
     this.runtime = connected.runtime;
+    this.runtimeChoice = connected.choice;
     const kind = connected.choice.kind;
     const unit = runtimeUnitFor(this.options.layout.runtimeEndpoint.value, kind);
     this.update((s) => ({
@@ -281,7 +284,7 @@ export class NodeStore {
       const info = await runtime.info();
       const [sandboxes, containers] = await Promise.all([runtime.listSandboxes(), runtime.listContainers()]);
       const snapshot: RuntimeSnapshot = {
-        choice: { kind: runtime.kind, endpoint: runtime.endpoint } as RuntimeSnapshot['choice'],
+        choice: this.runtimeChoice,
         info,
         sandboxes,
         containers,

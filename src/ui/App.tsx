@@ -7,7 +7,7 @@ import { type ActionEnv, runAction } from '../app/actions.js';
 import { apiserverAnswers, rowsOf } from '../app/derive.js';
 import type { NodeStore } from '../app/node-store.js';
 import type { LogBuffer } from '../model/log-buffer.js';
-import { planFor } from '../model/plans.js';
+import { type PlanContext, planFor } from '../model/plans.js';
 import type { PodRow } from '../model/pod-rows.js';
 import {
   type ActionRequest,
@@ -39,8 +39,6 @@ export interface AppProps {
   actionEnv: ActionEnv;
   readOnly: boolean;
   kubeletUnit: string;
-  /** Called once the app wants to end (q); the caller unmounts and restores the terminal. */
-  onQuit: () => void;
 }
 
 interface RunningAction {
@@ -58,7 +56,7 @@ const MAX_MANIFEST_BYTES = 1024 * 1024;
 const FAULT = process.env.BREAKGLASS_TUI_FAULT;
 const STARTED = Date.now();
 
-export function App({ store, actionEnv, readOnly, kubeletUnit, onQuit }: AppProps) {
+export function App({ store, actionEnv, readOnly, kubeletUnit }: AppProps) {
   if (FAULT === 'render' && Date.now() - STARTED > 3_000)
     throw new Error('injected render fault (BREAKGLASS_TUI_FAULT=render)');
   const { exit } = useApp();
@@ -167,7 +165,7 @@ export function App({ store, actionEnv, readOnly, kubeletUnit, onQuit }: AppProp
   const runRequest = useCallback(
     (request: ActionRequest) => {
       const row = rowsOf(store.snapshot).find((r) => r.key === request.target) ?? null;
-      const plan = planFor(request, planContext(store, row, actionEnv));
+      const plan = planFor(request, planContext(store, row));
       const abort = new AbortController();
       const started: RunningAction = {
         request,
@@ -244,7 +242,6 @@ export function App({ store, actionEnv, readOnly, kubeletUnit, onQuit }: AppProp
     if (!effect) return;
     switch (effect.kind) {
       case 'quit':
-        onQuit();
         exit();
         return;
       case 'run':
@@ -276,7 +273,7 @@ export function App({ store, actionEnv, readOnly, kubeletUnit, onQuit }: AppProp
     const row = rows.find((r) => r.key === overlay.request.target) ?? null;
     body = (
       <ConfirmOverlay
-        plan={planFor(overlay.request, planContext(store, row, actionEnv))}
+        plan={planFor(overlay.request, planContext(store, row))}
         width={width}
         height={bodyHeight}
       />
@@ -365,7 +362,7 @@ export function App({ store, actionEnv, readOnly, kubeletUnit, onQuit }: AppProp
   );
 }
 
-function planContext(store: NodeStore, row: PodRow | null, env: ActionEnv) {
+function planContext(store: NodeStore, row: PodRow | null): PlanContext {
   const s = store.snapshot;
   return {
     row,
@@ -373,7 +370,6 @@ function planContext(store: NodeStore, row: PodRow | null, env: ActionEnv) {
     holdingDir: s.layout.holding.value,
     apiserverAnswers: apiserverAnswers(s),
     runtimeKind: s.runtime.kind,
-    readOnly: env.readOnly,
   };
 }
 

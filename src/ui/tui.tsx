@@ -34,7 +34,6 @@ export async function runTui(options: TuiOptions): Promise<number> {
       actionEnv={options.actionEnv}
       readOnly={options.readOnly}
       kubeletUnit={options.kubeletUnit}
-      onQuit={() => {}}
     />,
     {
       stdout,
