@@ -12,6 +12,14 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
+// A reader that went away (a pipe to `head`, the TUI that started this change and was closed) must not
+// stop what this process is doing: its output is dropped, the work goes on.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 const io = {
   signal: stop.signal,
   out: (text: string) => process.stdout.write(text),

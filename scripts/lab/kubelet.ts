@@ -18,11 +18,11 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { CriClient } from '../../src/clients/cri.js';
 import { readKubeletConfigFile } from '../../src/node/kubelet-config.js';
 import { rootPath } from '../../src/node/root-fs.js';
 import { parseManifestText } from '../../src/sources/manifests/parse.js';
 import type { ContainerSpec as ManifestContainer, PodManifest } from '../../src/sources/manifests/types.js';
-import { CriClient } from '../../src/sources/runtime/cri-client.js';
 import { parseDockerKubeName } from '../../src/sources/runtime/labels.js';
 import { LAB_IMAGES } from './images.js';
 import {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Docker from 'dockerode';
-import { CriClient } from '../../src/sources/runtime/cri-client.js';
+import { CriClient } from '../../src/clients/cri.js';
 import {
   type ControlPlane,
   type ControlPlaneSettings,

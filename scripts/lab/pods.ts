@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
-import type { CriClient } from '../../src/sources/runtime/cri-client.js';
+import type { CriClient } from '../../src/clients/cri.js';
 
 export interface PodSpec {
   /** metadata.name in the manifest; the mirror pod name adds the node name. */

@@ -1,6 +1,6 @@
 // Joins what the runtime runs with the static pods the manifests declare. Pure: no I/O.
 import type { Container, ContainerState, Sandbox } from '../sources/runtime/types.js';
-import type { StaticPod } from './staticpods.js';
+import type { StaticPod } from './static-pods.js';
 
 export interface ContainerView {
   name: string;

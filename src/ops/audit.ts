@@ -1,5 +1,5 @@
 // Every change, and every recovery of an interrupted one, leaves a JSON line in the audit log.
-import * as path from 'node:path';
+import { auditPath } from '../node/state-dir.js';
 import { appendLineDurable } from '../util/fsx.js';
 import { currentUser } from './lock.js';
 
@@ -12,10 +12,6 @@ export interface AuditRecord {
   sha256After?: string | null;
   outcome: 'ok' | 'refused' | 'failed' | 'completed' | 'rolled-back' | 'conflict';
   message?: string;
-}
-
-export function auditPath(stateDir: string): string {
-  return path.join(stateDir, 'audit.log');
 }
 
 export function appendAudit(stateDir: string, record: AuditRecord): void {

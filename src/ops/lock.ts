@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
+import { lockPath } from '../node/state-dir.js';
 import { BreakglassError, errnoMessage } from '../util/errors.js';
 import { sanitizeLine } from '../util/sanitize.js';
 
@@ -35,7 +35,7 @@ export function currentUser(): string {
 }
 
 export function acquireLock(stateDir: string): HeldLock {
-  const file = path.join(stateDir, 'lock');
+  const file = lockPath(stateDir);
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);

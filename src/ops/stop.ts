@@ -4,8 +4,10 @@
 import type { Container, Runtime, Sandbox } from '../sources/runtime/types.js';
 import { BreakglassError, errnoMessage } from '../util/errors.js';
 import { appendAudit } from './audit.js';
-import { acquireLock, describeHolder } from './lock.js';
-import { ensurePrivateDir } from './staticpods.js';
+import type { RuntimeControl } from './control/runtime.js';
+import { checkMayChange, entryNotes, type GuardContext, guardedChangeAsync } from './guard.js';
+
+const DOING = 'stop containers';
 
 export interface StopTarget {
   podName: string;
@@ -38,17 +40,18 @@ export async function planStop(runtime: Runtime, target: StopTarget): Promise<St
   };
 }
 
+export interface StopOptions extends GuardContext {
+  force: boolean;
+  graceSeconds: number;
+}
+
 export async function stopPod(
-  runtime: Runtime,
+  control: RuntimeControl,
   plan: StopPlan,
-  options: { stateDir: string; readOnly: boolean; force: boolean; graceSeconds: number },
+  options: StopOptions,
 ): Promise<StopResult> {
   const who = `${plan.target.namespace}/${plan.target.podName}`;
-  if (options.readOnly)
-    throw new BreakglassError('read-only mode (--read-only): no change made', 'read-only');
-  if (process.geteuid && process.geteuid() !== 0) {
-    throw new BreakglassError('must run as root to stop containers (try sudo); nothing changed', 'not-root');
-  }
+  checkMayChange(options, DOING);
   if (plan.target.enabled && !options.force) {
     throw new BreakglassError(
       `${who} is enabled: kubelet would start it again at once. Disable it first (breakglass disable ${plan.target.podName}), or pass --force`,
@@ -58,22 +61,30 @@ export async function stopPod(
   if (plan.containers.length === 0 && plan.sandboxes.length === 0) {
     throw new BreakglassError(`nothing of ${who} is running in the runtime; nothing to stop`, 'nothing');
   }
-  ensurePrivateDir(options.stateDir, 'state directory');
-  const lock = acquireLock(options.stateDir);
-  const result: StopResult = { stoppedContainers: [], stoppedSandboxes: [], notes: [] };
-  if (lock.tookOverFrom) {
-    result.notes.push(
-      `took over the lock left by a process that died holding it: ${describeHolder(lock.tookOverFrom)}`,
-    );
-  }
-  try {
-    for (const c of plan.containers) {
-      await runtime.stopContainer(c.id, options.graceSeconds);
-      result.stoppedContainers.push(`${c.name} (${c.id.slice(0, 13)})`);
-    }
-    for (const s of plan.sandboxes) {
-      await runtime.stopSandbox(s.id);
-      result.stoppedSandboxes.push(s.id.slice(0, 13));
+  return guardedChangeAsync(options, DOING, async (entry) => {
+    const result: StopResult = { stoppedContainers: [], stoppedSandboxes: [], notes: entryNotes(entry) };
+    try {
+      for (const c of plan.containers) {
+        await control.stopContainer(c.id, options.graceSeconds);
+        result.stoppedContainers.push(`${c.name} (${c.id.slice(0, 13)})`);
+      }
+      for (const s of plan.sandboxes) {
+        await control.stopSandbox(s.id);
+        result.stoppedSandboxes.push(s.id.slice(0, 13));
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      try {
+        appendAudit(options.stateDir, {
+          action: 'stop',
+          file: who,
+          outcome: 'failed',
+          message: `${message}; stopped before the failure: ${result.stoppedContainers.join(', ') || 'none'}`,
+        });
+      } catch {
+        // The failure itself is what the operator must see.
+      }
+      throw new BreakglassError(`stopping ${who} failed: ${message}`, 'runtime');
     }
     try {
       appendAudit(options.stateDir, {
@@ -86,20 +97,5 @@ export async function stopPod(
       result.notes.push(`stopped, but the audit log could not be written: ${errnoMessage(err)}`);
     }
     return result;
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    try {
-      appendAudit(options.stateDir, {
-        action: 'stop',
-        file: who,
-        outcome: 'failed',
-        message: `${message}; stopped before the failure: ${result.stoppedContainers.join(', ') || 'none'}`,
-      });
-    } catch {
-      // The failure itself is what the operator must see.
-    }
-    throw new BreakglassError(`stopping ${who} failed: ${message}`, 'runtime');
-  } finally {
-    lock.release();
-  }
+  });
 }

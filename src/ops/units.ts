@@ -1,44 +1,41 @@
-// Restarting a systemd unit (kubelet, the runtime) on the operator's request: through systemd over D-Bus,
-// audited before and after like every other change. systemd queues jobs per unit, so two restarts cannot
-// interleave; the manifest lock is not needed and not taken (a restart does not touch the manifests).
-import type { SystemdSource } from '../sources/systemd.js';
-import { BreakglassError, errnoMessage } from '../util/errors.js';
+// Restarting a systemd unit (kubelet, the runtime) on the operator's request: a systemd job over D-Bus,
+// through the same guard as every change (read-only, root, the lock, an interrupted move recovered first)
+// and audited before and after. Holding the lock keeps a restart of kubelet from interleaving with a
+// manifest move that kubelet is about to act on.
+import { errnoMessage } from '../util/errors.js';
 import { appendAudit } from './audit.js';
-import { ensurePrivateDir } from './staticpods.js';
+import type { UnitControl } from './control/units.js';
+import { entryNotes, type GuardContext, guardedChangeAsync } from './guard.js';
 
-export interface UnitChangeOptions {
-  stateDir: string;
-  readOnly: boolean;
+export interface UnitChangeOptions extends GuardContext {
   timeoutMs?: number;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
+/** RestartUnit(unit, "replace") and wait for systemd's job; the notes of the way in come back. */
 export async function restartUnit(
-  systemd: SystemdSource,
+  control: UnitControl,
   unit: string,
   options: UnitChangeOptions,
-): Promise<void> {
-  if (options.readOnly)
-    throw new BreakglassError('read-only mode (--read-only): no change made', 'read-only');
-  if (process.geteuid && process.geteuid() !== 0) {
-    throw new BreakglassError('must run as root to restart units (try sudo); nothing changed', 'not-root');
-  }
-  ensurePrivateDir(options.stateDir, 'state directory');
-  try {
-    await systemd.restartUnit(unit, { timeoutMs: options.timeoutMs ?? 90_000, signal: options.signal });
-  } catch (err) {
+): Promise<{ notes: string[] }> {
+  return guardedChangeAsync(options, 'restart units', async (entry) => {
+    try {
+      await control.restartUnit(unit, { timeoutMs: options.timeoutMs ?? 90_000, signal: options.signal });
+    } catch (err) {
+      appendAudit(options.stateDir, {
+        action: 'restart-unit',
+        file: unit,
+        outcome: 'failed',
+        message: errnoMessage(err),
+      });
+      throw err;
+    }
     appendAudit(options.stateDir, {
       action: 'restart-unit',
       file: unit,
-      outcome: 'failed',
-      message: errnoMessage(err),
+      outcome: 'ok',
+      message: `RestartUnit ${unit} over D-Bus`,
     });
-    throw err;
-  }
-  appendAudit(options.stateDir, {
-    action: 'restart-unit',
-    file: unit,
-    outcome: 'ok',
-    message: `RestartUnit ${unit} over D-Bus`,
+    return { notes: entryNotes(entry) };
   });
 }

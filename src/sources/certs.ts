@@ -16,6 +16,14 @@
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import {
+  CAS,
+  type CertSpec,
+  EXPIRY_WARNING_DAYS,
+  KUBECONFIGS,
+  type KubeconfigSpec,
+  LEAF_CERTS,
+} from '../node/kubeadm-pki.js';
 import { readNodeFile } from '../node/root-fs.js';
 import { escapeName, sanitizeLine } from '../util/sanitize.js';
 
@@ -54,59 +62,7 @@ export interface ReadCertificatesOptions {
   now?: Date;
 }
 
-export const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-interface CertSpec {
-  name: string;
-  kind: 'certificate' | 'ca';
-  /** Under pkiDir, without .crt */
-  file: string;
-  /** Why it may legitimately be absent. */
-  optional?: string;
-}
-
-interface KubeconfigSpec {
-  name: string;
-  optional?: string;
-}
-
-const EXTERNAL_ETCD = 'with an external etcd, kubeadm writes no etcd certificates';
-
-/** kubeadm's own list (cmd/kubeadm/app/phases/certs), in check-expiration's order. */
-const LEAF_CERTS: CertSpec[] = [
-  { name: 'apiserver', kind: 'certificate', file: 'apiserver' },
-  {
-    name: 'apiserver-etcd-client',
-    kind: 'certificate',
-    file: 'apiserver-etcd-client',
-    optional: 'with an external etcd, its client certificate is not kubeadm-managed',
-  },
-  { name: 'apiserver-kubelet-client', kind: 'certificate', file: 'apiserver-kubelet-client' },
-  {
-    name: 'etcd-healthcheck-client',
-    kind: 'certificate',
-    file: 'etcd/healthcheck-client',
-    optional: EXTERNAL_ETCD,
-  },
-  { name: 'etcd-peer', kind: 'certificate', file: 'etcd/peer', optional: EXTERNAL_ETCD },
-  { name: 'etcd-server', kind: 'certificate', file: 'etcd/server', optional: EXTERNAL_ETCD },
-  { name: 'front-proxy-client', kind: 'certificate', file: 'front-proxy-client' },
-];
-
-const CAS: CertSpec[] = [
-  { name: 'ca', kind: 'ca', file: 'ca' },
-  { name: 'etcd-ca', kind: 'ca', file: 'etcd/ca', optional: EXTERNAL_ETCD },
-  { name: 'front-proxy-ca', kind: 'ca', file: 'front-proxy-ca' },
-];
-
-const KUBECONFIGS: KubeconfigSpec[] = [
-  { name: 'admin.conf' },
-  { name: 'controller-manager.conf' },
-  { name: 'scheduler.conf' },
-  { name: 'super-admin.conf', optional: 'clusters made before kubeadm 1.29 have no super-admin.conf' },
-  { name: 'kubelet.conf' },
-];
 
 /** Pure: what a validity window means at `now`. Warning inside EXPIRY_WARNING_DAYS of notAfter. */
 export function certStatus(notBefore: Date, notAfter: Date, now: Date): CertStatus {

@@ -1,6 +1,6 @@
 // The loop every sampling source shares: read now, then again `intervalMs` after each read ends, so
 // reads never overlap however slow the node is; failures in plain words; nothing reported after close().
-import { plainError } from './disk.js';
+import { plainError } from '../util/timeout.js';
 
 export interface Sampler {
   close(): void;

@@ -20,24 +20,16 @@
 // statfs answers for the path itself, whichever mount holds it, in one system call.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import si from 'systeminformation';
+import type { LabelledPath } from '../node/file-systems.js';
 import { escapeName } from '../util/sanitize.js';
-import {
-  DEFAULT_IO_TIMEOUT_MS,
-  type FreeSpace,
-  freeSpace,
-  plainError,
-  reasonOf,
-  splitDev,
-  withTimeout,
-} from './disk.js';
+import { DEFAULT_IO_TIMEOUT_MS, plainError, reasonOf, withTimeout } from '../util/timeout.js';
+import { splitDev } from './disk/device.js';
+import { type FreeSpace, freeSpace } from './disk/free-space.js';
 import { sampleEvery } from './sampler.js';
 
 export const DEFAULT_VITALS_INTERVAL_MS = 5000;
 export const PROC_STAT_PATH = '/proc/stat';
-/** The file systems whose filling up takes a control plane down. */
-export const VITALS_PATHS = ['/', '/var/lib/etcd', '/var/lib/kubelet', '/var/log'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // /proc/stat (pure)
@@ -158,12 +150,8 @@ export interface FileSystemVitals extends FreeSpace {
   devNum: string;
 }
 
-export interface VitalsPath {
-  /** What the operator calls it: '/var/lib/etcd'. */
-  label: string;
-  /** Where it is read (under the root prefix). */
-  path: string;
-}
+/** A file system to watch, as src/node/file-systems.ts names them. */
+export type VitalsPath = LabelledPath;
 
 export interface VitalsSample {
   at: Date;
@@ -179,11 +167,6 @@ export interface VitalsSample {
     io: number | null;
   };
   filesystems: (VitalsPath & Part<FileSystemVitals>)[];
-}
-
-/** The control plane's paths under a root prefix ('/' on a real node, the lab's node dir in the lab). */
-export function vitalsPaths(root = '/'): VitalsPath[] {
-  return VITALS_PATHS.map((label) => ({ label, path: path.resolve(root, `.${label}`) }));
 }
 
 export interface VitalsOptions {

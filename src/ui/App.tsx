@@ -1,254 +1,103 @@
-// The TUI's root: the store's snapshot in, the UI state machine (src/model/ui.ts) for keys, the views
-// out. Actions run through src/app/actions.ts; nothing here touches the node.
-import * as fs from 'node:fs';
+// The TUI's root: the node from the store, the UI state from its state machine, keys into it as intents,
+// its effects carried out (quit, run a change, refresh), and the view for the state. Renders and wires;
+// what things mean is decided in the model and in src/ui/state/.
 import { Box, useApp, useWindowSize } from 'ink';
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { type ActionEnv, runAction } from '../app/actions.js';
-import { apiserverAnswers, rowsOf } from '../app/derive.js';
-import type { NodeStore } from '../app/node-store.js';
-import type { LogBuffer } from '../model/log-buffer.js';
-import { type PlanContext, planFor } from '../model/plans.js';
-import type { PodRow } from '../model/pod-rows.js';
-import {
-  type ActionRequest,
-  actionFinished,
-  clampSelection,
-  handleKey,
-  initialUiState,
-  type KeyContext,
-  type KeyPress,
-  type UiState,
-} from '../model/ui.js';
-import { sanitizeText } from '../util/sanitize.js';
-import { useKeys } from './keys.js';
-import { Footer, MAIN_KEYS_HINT, MainScreen, READONLY_KEYS_HINT } from './MainScreen.js';
-import {
-  type AuditLine,
-  AuditView,
-  CertsView,
-  ConfirmOverlay,
-  HelpOverlay,
-  LogViewer,
-  ManifestView,
-  ProgressOverlay,
-  parseAuditLine,
-} from './Views.js';
+import { useEffect, useMemo, useState } from 'react';
+import { planAction } from '../procedures/catalog.js';
+import type { ChildCommand } from '../procedures/child.js';
+import type { NodeSnapshot } from '../store/snapshot.js';
+import type { Focus, NodeStore } from '../store/store.js';
+import { actionRunner } from './actions.js';
+import { useKeys } from './hooks/use-keys.js';
+import { useNode } from './hooks/use-node.js';
+import { useUi } from './hooks/use-ui.js';
+import { intentOf } from './state/keymap.js';
+import { actionRunning, clampSelection, keyMode, type UiFacts, type UiState } from './state/ui-state.js';
+import { AuditView } from './views/AuditView.js';
+import { CertsView } from './views/CertsView.js';
+import { ConfirmOverlay } from './views/ConfirmOverlay.js';
+import { Footer, MAIN_KEYS_HINT, READONLY_KEYS_HINT } from './views/Footer.js';
+import { HelpOverlay } from './views/HelpOverlay.js';
+import { LogViewer } from './views/LogViewer.js';
+import { MainScreen } from './views/MainScreen.js';
+import { ManifestView } from './views/ManifestView.js';
+import { ProgressOverlay } from './views/ProgressOverlay.js';
 
 export interface AppProps {
   store: NodeStore;
-  actionEnv: ActionEnv;
+  child: ChildCommand;
   readOnly: boolean;
   kubeletUnit: string;
 }
-
-interface RunningAction {
-  request: ActionRequest;
-  title: string;
-  steps: string[];
-  startedAt: number;
-  outcome: { ok: boolean; text: string } | null;
-  abort: AbortController;
-}
-
-const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 /** Fault injection for the terminal-restore tests: BREAKGLASS_TUI_FAULT=render throws while rendering. */
 const FAULT = process.env.BREAKGLASS_TUI_FAULT;
 const STARTED = Date.now();
 
-export function App({ store, actionEnv, readOnly, kubeletUnit }: AppProps) {
+export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
   if (FAULT === 'render' && Date.now() - STARTED > 3_000)
     throw new Error('injected render fault (BREAKGLASS_TUI_FAULT=render)');
   const { exit } = useApp();
   const { columns, rows: terminalRows } = useWindowSize();
   const width = Math.max(40, columns || 80);
   const height = Math.max(12, terminalRows || 24);
-  // Subscribes the screen to the store: a new value means a repaint.
-  useSyncExternalStore(
-    useCallback((listener: () => void) => store.subscribe(listener), [store]),
-    () => store.snapshot.version * 1_000_003 + store.journal.version * 7 + store.containerLog.version,
-  );
-  const snapshot = store.snapshot;
-  const rows = rowsOf(snapshot);
-  const [ui, setUi] = useState<UiState>(initialUiState);
-  const [action, setAction] = useState<RunningAction | null>(null);
-  // Every render reads the clock; a timer only asks for a render when nothing else would: four times a
-  // second while an action runs (its elapsed time), every 30 s when idle (ages are minutes and hours).
-  const now = Date.now();
-  const [, setClock] = useState(0);
-  const uiRef = useRef(ui);
-  uiRef.current = ui;
-  const running = action !== null && action.outcome === null;
-  useEffect(() => {
-    const timer = setInterval(() => setClock((c) => c + 1), running ? 250 : 30_000);
-    return () => clearInterval(timer);
-  }, [running]);
-
-  const safeUi = clampSelection(ui, rows.length);
-  const selectedRow: PodRow | null = rows[safeUi.selected] ?? null;
-
-  // The log pane and viewer follow a container when one is chosen; the store streams it.
-  // A pod that is gone from the screen (its manifest deleted) leaves the pane to kubelet's journal.
-  const wantedKey = safeUi.logSource.kind === 'container' ? safeUi.logSource.podKey : null;
-  const containerRow = wantedKey ? (rows.find((r) => r.key === wantedKey) ?? null) : null;
-  const containerKey = containerRow ? wantedKey : null;
-  const containerTarget = containerRow ? (containerRow.podName ?? containerRow.name) : null;
-  useEffect(() => {
-    store.followPodLog(containerKey, containerTarget ? { name: containerTarget } : null);
-  }, [store, containerKey, containerTarget]);
-
-  const logBuffer: LogBuffer = containerKey ? store.containerLog : store.journal;
-  const logTitle = containerRow
-    ? `${containerRow.name} container log${store.containerLogNote ? ` (${store.containerLogNote})` : ''}`
-    : `${kubeletUnit} journal`;
-
-  // Manifest viewer: read the selected row's file when the view opens or the selection moves.
-  const [manifest, setManifest] = useState<{
-    key: string;
-    lines: string[] | null;
-    error: string | null;
-  } | null>(null);
-  const manifestPath = selectedRow?.staticPod?.manifest.path ?? null;
-  const manifestKey = selectedRow?.key ?? null;
-  // Read again only when the file itself changed (its hash), not on every repaint.
-  const manifestHash = selectedRow?.staticPod?.manifest.sha256 ?? null;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: manifestHash is the trigger to read again.
-  useEffect(() => {
-    if (safeUi.screen !== 'manifest' || !manifestKey) return;
-    if (!manifestPath) {
-      setManifest({
-        key: manifestKey,
-        lines: null,
-        error: 'this pod has no manifest file (it runs from one kubelet no longer has)',
-      });
-      return;
-    }
-    let cancelled = false;
-    setManifest((m) => (m?.key === manifestKey ? m : { key: manifestKey, lines: null, error: null }));
-    readManifest(manifestPath).then(
-      (lines) => !cancelled && setManifest({ key: manifestKey, lines, error: null }),
-      (err: Error) => !cancelled && setManifest({ key: manifestKey, lines: null, error: err.message }),
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, [safeUi.screen, manifestKey, manifestPath, manifestHash]);
-
-  const [audit, setAudit] = useState<{ lines: AuditLine[] | null; error: string | null }>({
-    lines: null,
-    error: null,
-  });
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a finished action wrote to the audit log: read it again.
-  useEffect(() => {
-    if (safeUi.screen !== 'audit') return;
-    let cancelled = false;
-    store
-      .readAudit()
-      .then(
-        (r) =>
-          !cancelled &&
-          setAudit({ lines: r.lines.map((l) => parseAuditLine(sanitizeText(l))), error: r.error }),
-      );
-    return () => {
-      cancelled = true;
-    };
-  }, [safeUi.screen, store, action?.outcome]);
-
   const bodyHeight = height - 1;
-  const viewLength =
-    safeUi.screen === 'manifest'
-      ? (manifest?.lines?.length ?? 0) + (selectedRow?.findings.length ?? 0)
-      : safeUi.screen === 'certs'
-        ? (snapshot.certs.value?.length ?? 0)
-        : (audit.lines?.length ?? 0);
+  const { snapshot, model } = useNode(store);
+  const { ui: rawUi, store: uiStore } = useUi();
+  const ui = clampSelection(rawUi, model.pods.length);
+  const runner = useMemo(() => actionRunner(store, child, uiStore.dispatch), [store, child, uiStore]);
+  const now = useClock(actionRunning(ui));
 
-  const runRequest = useCallback(
-    (request: ActionRequest) => {
-      const row = rowsOf(store.snapshot).find((r) => r.key === request.target) ?? null;
-      const plan = planFor(request, planContext(store, row));
-      const abort = new AbortController();
-      const started: RunningAction = {
-        request,
-        title: plan.title,
-        steps: [],
-        startedAt: Date.now(),
-        outcome: null,
-        abort,
-      };
-      setAction(started);
-      // Show the component's own log while it changes.
-      if (
-        row &&
-        (request.kind === 'restart-pod' || request.kind === 'enable' || request.kind === 'disable')
-      ) {
-        setUi((s) => ({ ...s, logSource: { kind: 'container', podKey: row.key } }));
-      } else {
-        setUi((s) => ({ ...s, logSource: { kind: 'journal' } }));
-      }
-      const progress = {
-        step: (text: string) =>
-          setAction((a) =>
-            a && a.abort === abort ? { ...a, steps: [...a.steps, `${clockNow()} ${text}`].slice(-200) } : a,
-          ),
-      };
-      void runAction(actionEnv, request, progress, abort.signal).then((outcome) => {
-        const final =
-          abort.signal.aborted && !outcome.ok
-            ? { ok: false, text: `stopped waiting: ${outcome.text}` }
-            : outcome;
-        setAction((a) => (a && a.abort === abort ? { ...a, outcome: final } : a));
-        setUi((s) => actionFinished(s, final));
-        store.refresh();
-      });
-    },
-    [store, actionEnv],
-  );
+  const selected = model.pods[ui.selected] ?? null;
+  // The log pane and viewer follow a container when one is chosen and its pod is still there.
+  const wantedKey = ui.logSource.kind === 'container' ? ui.logSource.podKey : null;
+  const logPod = wantedKey ? (model.pods.find((p) => p.key === wantedKey) ?? null) : null;
+  const focus: Focus = {
+    podLog: logPod ? logPod.key : null,
+    manifest:
+      ui.screen === 'manifest' && selected
+        ? {
+            key: selected.key,
+            path: selected.staticPod?.manifest.path ?? null,
+            sha256: selected.staticPod?.manifest.sha256 ?? null,
+          }
+        : null,
+    audit: ui.screen === 'audit',
+  };
+  const focusKey = JSON.stringify(focus);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: focusKey says when the focus changed.
+  useEffect(() => store.focus(focus), [store, focusKey]);
 
-  const keyContext: KeyContext = {
+  const logBuffer = logPod ? snapshot.podLog.buffer : snapshot.journal;
+  const logNote = logPod ? snapshot.podLog.note : null;
+  const logTitle = logPod
+    ? `${logPod.name} container log${logNote ? ` (${logNote})` : ''}`
+    : `${kubeletUnit} journal`;
+  const manifestLines =
+    snapshot.manifestText.value?.key === selected?.key ? (snapshot.manifestText.value?.lines ?? null) : null;
+  const facts: UiFacts = {
     readOnly,
-    podKeys: rows.map((r) => r.key),
-    podEnabled: (key) => rows.find((r) => r.key === key)?.enabled ?? null,
-    logLength: logBuffer.length,
+    pods: model.pods.map((p) => ({ key: p.key, enabled: p.enabled })),
+    log: logBuffer,
     logPageSize: Math.max(1, bodyHeight - 2),
-    findInLog: (from, direction, what, search) => {
-      const needle = search?.toLowerCase() ?? '';
-      return logBuffer.find(
-        from,
-        what === 'error'
-          ? (e) => e.level === 'error'
-          : (e) => needle !== '' && e.text.toLowerCase().includes(needle),
-        direction,
-      );
-    },
-    viewLength,
+    viewLength: viewLength(ui, snapshot, manifestLines, selected?.findings.length ?? 0),
     viewPageSize: Math.max(1, bodyHeight - 3),
     kubeletUnit,
     runtimeUnit: snapshot.runtimeUnit?.name ?? null,
-    actionRunning: action !== null && action.outcome === null,
   };
-  const contextRef = useRef(keyContext);
-  contextRef.current = keyContext;
-
-  useKeys((input: string, key: KeyPress) => {
-    const result = handleKey(
-      clampSelection(uiRef.current, contextRef.current.podKeys.length),
-      input,
-      key,
-      contextRef.current,
-    );
-    uiRef.current = result.state;
-    setUi(result.state);
-    const effect = result.effect;
-    if (!effect) return;
-    switch (effect.kind) {
+  useKeys((input, key) => {
+    const intent = intentOf(keyMode(uiStore.current), input, key);
+    if (!intent) return;
+    const effect = uiStore.dispatch({ type: 'intent', intent, facts });
+    switch (effect?.kind) {
       case 'quit':
         exit();
         return;
       case 'run':
-        runRequest(effect.request);
+        runner.run(effect.request);
         return;
-      case 'cancel-action':
-        action?.abort.abort();
+      case 'stop-waiting':
+        runner.stopWaiting();
         return;
       case 'refresh':
         store.refresh();
@@ -256,102 +105,75 @@ export function App({ store, actionEnv, readOnly, kubeletUnit }: AppProps) {
     }
   });
 
-  const footer = useMemo(() => {
-    if (safeUi.message)
-      return {
-        text: safeUi.message.text,
-        tone: safeUi.message.level === 'info' ? null : safeUi.message.level,
-      };
-    return { text: readOnly ? READONLY_KEYS_HINT : MAIN_KEYS_HINT, tone: 'dim' as const };
-  }, [safeUi.message, readOnly]);
-
-  let body: React.ReactNode;
-  const overlay = safeUi.overlay;
-  if (overlay?.kind === 'help') {
-    body = <HelpOverlay width={width} height={bodyHeight} readOnly={readOnly} />;
-  } else if (overlay?.kind === 'confirm') {
-    const row = rows.find((r) => r.key === overlay.request.target) ?? null;
-    body = (
-      <ConfirmOverlay
-        plan={planFor(overlay.request, planContext(store, row))}
-        width={width}
-        height={bodyHeight}
-      />
-    );
-  } else if (overlay?.kind === 'progress' && action) {
-    body = (
-      <ProgressOverlay
-        title={action.title}
-        steps={action.steps}
-        done={action.outcome !== null}
-        outcome={action.outcome}
-        startedAt={action.startedAt}
-        now={now}
-        liveTitle={logTitle}
-        liveLines={logBuffer.tail(20)}
-        width={width}
-        height={bodyHeight}
-      />
-    );
-  } else if (safeUi.screen === 'logs') {
-    body = (
-      <LogViewer
-        title={logTitle}
-        buffer={logBuffer}
-        view={safeUi.log}
-        width={width}
-        height={bodyHeight}
-        note={containerKey ? store.containerLogNote : null}
-      />
-    );
-  } else if (safeUi.screen === 'manifest') {
-    body = (
-      <ManifestView
-        title={`manifest ${selectedRow?.file ?? '?'} (${selectedRow?.enabled ? 'enabled' : 'disabled'})`}
-        lines={manifest?.lines ?? null}
-        error={manifest?.error ?? null}
-        findings={selectedRow?.findings ?? []}
-        scroll={safeUi.scroll}
-        width={width}
-        height={bodyHeight}
-      />
-    );
-  } else if (safeUi.screen === 'certs') {
-    body = (
-      <CertsView
-        certs={snapshot.certs.value}
-        error={snapshot.certs.error}
-        scroll={safeUi.scroll}
-        width={width}
-        height={bodyHeight}
-        now={now}
-      />
-    );
-  } else if (safeUi.screen === 'audit') {
-    body = (
-      <AuditView
-        lines={audit.lines}
-        error={audit.error}
-        scroll={safeUi.scroll}
-        width={width}
-        height={bodyHeight}
-      />
-    );
-  } else {
-    body = (
-      <MainScreen
-        snapshot={snapshot}
-        rows={rows}
-        selected={safeUi.selected}
-        width={width}
-        height={bodyHeight}
-        logTitle={`${logTitle}  (tab: ${containerKey ? 'kubelet journal' : 'selected pod'})`}
-        logLines={logBuffer.tail(bodyHeight)}
-        now={now}
-        readOnly={readOnly}
-      />
-    );
-  }
+  const footer = ui.message
+    ? { text: ui.message.text, tone: ui.message.level === 'info' ? null : ui.message.level }
+    : { text: readOnly ? READONLY_KEYS_HINT : MAIN_KEYS_HINT, tone: 'dim' as const };
+  const body = (() => {
+    const box = { width, height: bodyHeight };
+    const overlay = ui.overlay;
+    if (overlay?.kind === 'help') return <HelpOverlay {...box} readOnly={readOnly} />;
+    if (overlay?.kind === 'confirm') {
+      const planned = planAction(overlay.request, snapshot);
+      if (planned) return <ConfirmOverlay {...box} plan={planned.plan} />;
+    }
+    if (overlay?.kind === 'progress') {
+      return (
+        <ProgressOverlay
+          {...box}
+          title={ui.action?.title ?? 'starting…'}
+          steps={ui.action?.steps ?? []}
+          done={ui.action?.outcome != null}
+          outcome={ui.action?.outcome ?? null}
+          startedAt={ui.action?.startedAt ?? now}
+          now={now}
+          liveTitle={logTitle}
+          liveLines={logBuffer.tail(20)}
+        />
+      );
+    }
+    switch (ui.screen) {
+      case 'logs':
+        return <LogViewer {...box} title={logTitle} buffer={logBuffer} view={ui.log} note={logNote} />;
+      case 'manifest':
+        return (
+          <ManifestView
+            {...box}
+            title={`manifest ${selected?.file ?? '?'} (${selected?.enabled ? 'enabled' : 'disabled'})`}
+            lines={manifestLines}
+            error={snapshot.manifestText.error}
+            findings={selected?.findings ?? []}
+            scroll={ui.scroll}
+          />
+        );
+      case 'certs':
+        return (
+          <CertsView
+            {...box}
+            certs={snapshot.certs.value}
+            error={snapshot.certs.error}
+            scroll={ui.scroll}
+            now={now}
+          />
+        );
+      case 'audit':
+        return (
+          <AuditView {...box} lines={snapshot.audit.value} error={snapshot.audit.error} scroll={ui.scroll} />
+        );
+      default:
+        return (
+          <MainScreen
+            {...box}
+            facts={snapshot}
+            model={model}
+            selected={ui.selected}
+            logTitle={`${logTitle}  (tab: ${logPod ? 'kubelet journal' : 'selected pod'})`}
+            logLines={logBuffer.tail(bodyHeight)}
+            now={now}
+            readOnly={readOnly}
+          />
+        );
+    }
+  })();
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Box height={bodyHeight} flexDirection="column" overflow="hidden">
@@ -362,38 +184,21 @@ export function App({ store, actionEnv, readOnly, kubeletUnit }: AppProps) {
   );
 }
 
-function planContext(store: NodeStore, row: PodRow | null): PlanContext {
-  const s = store.snapshot;
-  return {
-    row,
-    manifestsDir: s.layout.manifests.value,
-    holdingDir: s.layout.holding.value,
-    apiserverAnswers: apiserverAnswers(s),
-    runtimeKind: s.runtime.kind,
-  };
+function viewLength(ui: UiState, s: NodeSnapshot, manifestLines: string[] | null, findings: number): number {
+  if (ui.screen === 'manifest') return (manifestLines?.length ?? 0) + findings;
+  if (ui.screen === 'certs') return s.certs.value?.length ?? 0;
+  return s.audit.value?.length ?? 0;
 }
 
-async function readManifest(file: string): Promise<string[]> {
-  const handle = await fs.promises
-    .open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
-    .catch(async (err: NodeJS.ErrnoException) => {
-      // A symlinked manifest (kubelet follows it): open the target.
-      if (err.code === 'ELOOP')
-        return fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-      throw err;
-    });
-  try {
-    const buffer = Buffer.alloc(MAX_MANIFEST_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, MAX_MANIFEST_BYTES, 0);
-    const text = sanitizeText(buffer.subarray(0, bytesRead).toString('utf8'));
-    const lines = text.split('\n');
-    if (bytesRead === MAX_MANIFEST_BYTES) lines.push(`… (only the first ${MAX_MANIFEST_BYTES} bytes shown)`);
-    return lines;
-  } finally {
-    await handle.close();
-  }
-}
-
-function clockNow(): string {
-  return new Date().toTimeString().slice(0, 8);
+/**
+ * Every render reads the clock; a timer only asks for a render when nothing else would: four times a
+ * second while a change runs (its elapsed time), every 30 s when idle (ages are minutes and hours).
+ */
+function useClock(fast: boolean): number {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((t) => t + 1), fast ? 250 : 30_000);
+    return () => clearInterval(timer);
+  }, [fast]);
+  return Date.now();
 }

@@ -2,8 +2,8 @@
 // state it was found in, whatever way the app ends: q, SIGINT, SIGTERM, SIGHUP (an SSH session that
 // drops) or a crash.
 import { render } from 'ink';
-import type { ActionEnv } from '../app/actions.js';
-import type { NodeStore } from '../app/node-store.js';
+import type { ChildCommand } from '../procedures/child.js';
+import type { NodeStore } from '../store/store.js';
 import { App } from './App.js';
 
 /** Leave the alternate screen, show the cursor, end bracketed paste and mouse modes. */
@@ -11,7 +11,8 @@ export const RESTORE_TERMINAL = '\u001b[?1049l\u001b[?25h\u001b[?2004l\u001b[0m'
 
 export interface TuiOptions {
   store: NodeStore;
-  actionEnv: ActionEnv;
+  /** How a change runs: a child breakglass pointed at the same node. */
+  child: ChildCommand;
   readOnly: boolean;
   kubeletUnit: string;
 }
@@ -31,7 +32,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const instance = render(
     <App
       store={options.store}
-      actionEnv={options.actionEnv}
+      child={options.child}
       readOnly={options.readOnly}
       kubeletUnit={options.kubeletUnit}
     />,

@@ -15,7 +15,7 @@ import {
   startCriContainer,
   startDockerContainer,
 } from '../../scripts/lab/pods.js';
-import { CriClient } from '../../src/sources/runtime/cri-client.js';
+import { CriClient } from '../../src/clients/cri.js';
 import type { LabEnv } from './lab.js';
 
 export interface RunningPod {

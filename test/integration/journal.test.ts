@@ -15,11 +15,11 @@ import {
   BATCH_MS,
   followJournal,
   JOURNALCTL_MISSING,
-  type JournalEntry,
   type JournalFollower,
   MAX_BATCH_ENTRIES,
   MAX_LINE_BYTES,
-} from '../../src/sources/journal.js';
+} from '../../src/sources/journal/follow.js';
+import type { JournalEntry } from '../../src/sources/journal/parse.js';
 import { labEnv } from '../helpers/lab.js';
 
 const UNIT = 'breakglass-journal-test.service';

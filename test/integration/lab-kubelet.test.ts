@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import { podUid } from '../../scripts/lab/pods.js';
-import { CriClient, type CriContainer, type CriPodSandbox } from '../../src/sources/runtime/cri-client.js';
+import { CriClient, type CriContainer, type CriPodSandbox } from '../../src/clients/cri.js';
 import { type LabEnv, labEnv } from '../helpers/lab.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { REPO_ROOT } from '../helpers/paths.js';

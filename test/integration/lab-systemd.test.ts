@@ -19,7 +19,7 @@ import {
   stopLabSystemd,
   systemctl,
 } from '../../scripts/lab/systemd.js';
-import { CriClient } from '../../src/sources/runtime/cri-client.js';
+import { CriClient } from '../../src/clients/cri.js';
 import { labEnv } from '../helpers/lab.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 

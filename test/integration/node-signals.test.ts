@@ -9,27 +9,23 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { labPorts } from '../../scripts/lab/node.js';
-import { etcdDataDir } from '../../src/node/etcd-data-dir.js';
-import {
-  DISKSTATS_PATH,
-  type DiskSample,
-  deviceOf,
-  findDevice,
-  freeSpace,
-  parseDiskstats,
-  watchDisk,
-} from '../../src/sources/disk.js';
+import { etcdDataDir } from '../../src/node/etcd.js';
+import { vitalsPaths } from '../../src/node/file-systems.js';
+import { deviceOf } from '../../src/sources/disk/device.js';
+import { DISKSTATS_PATH, findDevice, parseDiskstats } from '../../src/sources/disk/diskstats.js';
+import { freeSpace } from '../../src/sources/disk/free-space.js';
+import { type DiskSample, watchDisk } from '../../src/sources/disk/watch.js';
 import {
   type EtcdSample,
   metricsUrlFromFlag,
   scrapeEtcd,
   WAL_FSYNC_P99_OK_MS,
   watchEtcdMetrics,
-} from '../../src/sources/etcd-metrics.js';
+} from '../../src/sources/etcd/metrics.js';
 import { type HealthResult, type HealthTarget, probe, watchHealth } from '../../src/sources/health.js';
 import { scanManifestDir } from '../../src/sources/manifests/scan.js';
 import type { HealthEndpoint, PodManifest } from '../../src/sources/manifests/types.js';
-import { readVitals, type VitalsSample, vitalsPaths, watchVitals } from '../../src/sources/vitals.js';
+import { readVitals, type VitalsSample, watchVitals } from '../../src/sources/vitals.js';
 import { labEnv } from '../helpers/lab.js';
 
 const lab = labEnv();

@@ -121,11 +121,14 @@ for (const kind of ['cri', 'docker'] as const) {
               name: 'kube-controller-manager',
               image: lab.images.busybox,
               memoryLimitBytes: 32 * 1024 * 1024,
-              // Command substitution keeps everything in the shell's memory: far past the limit.
+              // A child shell takes far more than the limit (command substitution keeps it all in its
+              // memory) and the kernel's OOM killer kills it; the container's own process then exits
+              // 137 a moment later. Killing the main process itself races the runtime's OOM event
+              // against its exit event, and dockerd 20.10 then sometimes reports "Error".
               command: [
                 'sh',
                 '-c',
-                'echo allocating; x=$(head -c 400000000 /dev/zero | tr "\\000" a); echo survived',
+                'echo allocating; (x=$(head -c 400000000 /dev/zero | tr "\\000" a)); sleep 2; echo "the allocating child was OOM-killed"; exit 137',
               ],
             },
           ]),

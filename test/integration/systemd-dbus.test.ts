@@ -12,13 +12,10 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LabPaths, labPaths } from '../../scripts/lab/daemons.js';
 import { installUnit, SYSTEMD_CONTAINER, systemctl } from '../../scripts/lab/systemd.js';
-import {
-  openSystemd,
-  type SystemdError,
-  type SystemdSource,
-  systemBusAddress,
-  type UnitState,
-} from '../../src/sources/systemd.js';
+import { systemBusAddress } from '../../src/clients/systemd-bus.js';
+import type { SystemdError } from '../../src/clients/systemd-errors.js';
+import { openUnitControl, type UnitControl } from '../../src/ops/control/units.js';
+import { openSystemd, type SystemdSource, type UnitState } from '../../src/sources/systemd.js';
 import { labEnv } from '../helpers/lab.js';
 
 const SLEEP_UNIT = 'breakglass-dbus-test.service';
@@ -37,6 +34,8 @@ const TEST_TIMEOUT = { timeout: 60_000 };
 
 let paths: LabPaths;
 let source: SystemdSource;
+/** The write side (jobs), on its own connection as in breakglass. */
+let control: UnitControl;
 let tmp: string;
 const cleanups: (() => unknown)[] = [];
 
@@ -164,11 +163,13 @@ before(() => {
   removeTestUnits();
   for (const [unit, text] of Object.entries(UNITS)) installUnit(paths, unit, text);
   source = openSystemd({ address: labEnv().dbusAddress });
+  control = openUnitControl({ address: labEnv().dbusAddress });
 });
 
 after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   await source?.close();
+  await control?.close();
   if (paths) removeTestUnits();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -202,7 +203,7 @@ test('a unit that does not exist reads as not-found; restarting it fails with "u
   assert.equal(missing.subState, 'dead');
   assert.equal(missing.mainPid, null);
   assert.equal(missing.since, null);
-  await assert.rejects(source.restartUnit('breakglass-no-such-unit.service'), {
+  await assert.rejects(control.restartUnit('breakglass-no-such-unit.service'), {
     message: 'breakglass-no-such-unit.service: unit not found',
     reason: 'not-found',
   });
@@ -228,13 +229,13 @@ test(
       assert.equal(first.activeState, 'inactive');
 
       let mark = recorder.states.length;
-      await source.startUnit(SLEEP_UNIT);
+      await control.startUnit(SLEEP_UNIT);
       const started = await recorder.waitFor('active/running after the start', isRunning, mark);
       const pidBefore = started.mainPid;
 
       mark = recorder.states.length;
       const restartedAt = Date.now();
-      await source.restartUnit(SLEEP_UNIT);
+      await control.restartUnit(SLEEP_UNIT);
       // The job is finished when restartUnit resolves: a new process runs.
       const afterJob = await source.unit(SLEEP_UNIT);
       assert.ok(
@@ -257,7 +258,7 @@ test(
       assert.equal(recorder.states.length, quiet, 'no states while nothing changes');
 
       mark = recorder.states.length;
-      await source.stopUnit(SLEEP_UNIT);
+      await control.stopUnit(SLEEP_UNIT);
       const stopped = await recorder.waitFor(
         'inactive/dead after the stop',
         (s) => s.activeState === 'inactive' && s.subState === 'dead',
@@ -280,7 +281,7 @@ test(
     const watch = source.watchUnits([FAIL_UNIT, SLEEP_UNIT], recorder.onState, recorder.onError);
     try {
       await recorder.waitFor('the first state', (s) => s.name === FAIL_UNIT);
-      await assert.rejects(source.startUnit(FAIL_UNIT), (err: SystemdError) => {
+      await assert.rejects(control.startUnit(FAIL_UNIT), (err: SystemdError) => {
         assert.equal(err.reason, 'job-failed');
         assert.match(err.message, /^breakglass-dbus-fail\.service: start failed \(the unit failed/);
         assert.match(err.message, /result exit-code/);
@@ -304,6 +305,7 @@ test(
 test('an address with no socket fails at once, naming the address and the reason', async () => {
   const address = `unix:path=${tmp}/no-such-socket`;
   const missing = openSystemd({ address });
+  const missingControl = openUnitControl({ address });
   try {
     const started = Date.now();
     await assert.rejects(missing.unit('kubelet.service'), {
@@ -311,13 +313,17 @@ test('an address with no socket fails at once, naming the address and the reason
       reason: 'missing',
     });
     assert.ok(Date.now() - started < 1000);
-    await assert.rejects(missing.restartUnit('kubelet.service'), /cannot connect \(ENOENT: no such socket\)/);
+    await assert.rejects(
+      missingControl.restartUnit('kubelet.service'),
+      /cannot connect \(ENOENT: no such socket\)/,
+    );
     const recorder = new Recorder();
     missing.watchUnits(['kubelet.service'], recorder.onState, recorder.onError);
     const err = await recorder.waitForError('the watch to fail');
     assert.match(err.message, /cannot connect \(ENOENT: no such socket\)/);
   } finally {
     await missing.close();
+    await missingControl.close();
   }
 });
 
@@ -326,6 +332,7 @@ test('a socket that accepts and never speaks fails within the timeout', TEST_TIM
   await silentServer(socket);
   const address = `unix:path=${socket}`;
   const silent = openSystemd({ address, timeoutMs: 1000 });
+  const silentControl = openUnitControl({ address, timeoutMs: 1000 });
   try {
     let started = Date.now();
     await assert.rejects(silent.unit('kubelet.service'), {
@@ -340,10 +347,14 @@ test('a socket that accepts and never speaks fails within the timeout', TEST_TIM
     silent.watchUnits(['kubelet.service'], recorder.onState, recorder.onError);
     assert.match((await recorder.waitForError('the watch to fail')).message, /did not answer within 1 s/);
     assert.ok(Date.now() - started < 3000);
-    await assert.rejects(silent.stopUnit(SLEEP_UNIT, { timeoutMs: 1000 }), /did not answer within 1 s/);
+    await assert.rejects(
+      silentControl.stopUnit(SLEEP_UNIT, { timeoutMs: 1000 }),
+      /did not answer within 1 s/,
+    );
   } finally {
     const closing = Date.now();
     await silent.close();
+    await silentControl.close();
     assert.ok(Date.now() - closing < 1000, 'close does not wait for the silent peer');
   }
 });
@@ -383,14 +394,17 @@ test(
 
 test('close: calls and job waits fail as closed, watches end without an error', TEST_TIMEOUT, async () => {
   const own = openSystemd({ address: labEnv().dbusAddress });
+  const ownControl = openUnitControl({ address: labEnv().dbusAddress });
   const recorder = new Recorder();
   const watch = own.watchUnits(['kubelet.service'], recorder.onState, recorder.onError);
   await recorder.waitFor('the first state', () => true);
-  const waiting = own.startUnit(SLOW_UNIT);
+  const waiting = ownControl.startUnit(SLOW_UNIT);
   await sleep(300);
   const closing = Date.now();
   await own.close();
   await own.close();
+  await ownControl.close();
+  await ownControl.close();
   await assert.rejects(waiting, {
     reason: 'closed',
     message:
@@ -404,19 +418,19 @@ test('close: calls and job waits fail as closed, watches end without an error', 
     reason: 'closed',
     message: /the systemd source was closed$/,
   });
-  await source.stopUnit(SLOW_UNIT);
+  await control.stopUnit(SLOW_UNIT);
 });
 
 test('a job wait has a timeout and can be cancelled; the job itself carries on', TEST_TIMEOUT, async () => {
   const aborted = new AbortController();
   aborted.abort();
-  await assert.rejects(source.startUnit(SLEEP_UNIT, { signal: aborted.signal }), {
+  await assert.rejects(control.startUnit(SLEEP_UNIT, { signal: aborted.signal }), {
     reason: 'aborted',
     message: `starting ${SLEEP_UNIT}: cancelled`,
   });
 
   let started = Date.now();
-  await assert.rejects(source.startUnit(SLOW_UNIT, { timeoutMs: 500 }), (err: SystemdError) => {
+  await assert.rejects(control.startUnit(SLOW_UNIT, { timeoutMs: 500 }), (err: SystemdError) => {
     assert.equal(err.reason, 'timeout');
     assert.match(
       err.message,
@@ -427,16 +441,16 @@ test('a job wait has a timeout and can be cancelled; the job itself carries on',
   assert.ok(Date.now() - started < 2000);
   assert.equal((await source.unit(SLOW_UNIT)).activeState, 'activating');
   // Waiting again joins the job that is running.
-  await source.startUnit(SLOW_UNIT);
+  await control.startUnit(SLOW_UNIT);
   assert.equal((await source.unit(SLOW_UNIT)).activeState, 'inactive');
 
   const controller = new AbortController();
   started = Date.now();
   setTimeout(() => controller.abort(), 300);
-  await assert.rejects(source.startUnit(SLOW_UNIT, { signal: controller.signal }), {
+  await assert.rejects(control.startUnit(SLOW_UNIT, { signal: controller.signal }), {
     reason: 'aborted',
     message: /^starting breakglass-dbus-slow\.service: stopped waiting \(systemd's job .* carries on\)$/,
   });
   assert.ok(Date.now() - started < 2000);
-  await source.stopUnit(SLOW_UNIT);
+  await control.stopUnit(SLOW_UNIT);
 });

@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  type DiskStats,
-  diskRates,
-  findDevice,
-  formatDuration,
-  mountOf,
-  parseDiskstats,
-  parseMountInfo,
-  splitDev,
-  withTimeout,
-} from '../../src/sources/disk.js';
+import { mountOf, parseMountInfo, splitDev } from '../../src/sources/disk/device.js';
+import { type DiskStats, diskRates, findDevice, parseDiskstats } from '../../src/sources/disk/diskstats.js';
+import { formatDuration, withTimeout } from '../../src/util/timeout.js';
 
 // Real lines: a 6.x kernel (20 fields after major/minor/name: 17 counters), a 4.x one (11 counters).
 const DISKSTATS = [

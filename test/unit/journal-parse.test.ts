@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { journalctlBacklogArgs, journalctlFollowArgs, parseJournalLine } from '../../src/sources/journal.js';
+import { journalctlBacklogArgs, journalctlFollowArgs } from '../../src/sources/journal/follow.js';
+import { parseJournalLine } from '../../src/sources/journal/parse.js';
 
 const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 const CURSOR =

@@ -5,20 +5,23 @@ import {
   checkMetricsUrl,
   DB_SIZE,
   DB_SIZE_DEBUGGING,
+  metricsUrlFromFlag,
+  readEtcdMetrics,
+  summarizeEtcd,
+  WAL_FSYNC,
+  WAL_FSYNC_P99_OK_MS,
+} from '../../src/sources/etcd/metrics.js';
+import {
   gaugeValue,
   type Histogram,
   histogramDelta,
   histogramOf,
   histogramQuantile,
   latencyReading,
-  metricsUrlFromFlag,
   parsePrometheusText,
-  readEtcdMetrics,
-  summarizeEtcd,
-  WAL_FSYNC,
-  WAL_FSYNC_P99_OK_MS,
-} from '../../src/sources/etcd-metrics.js';
-import { isLoopbackHost, probeTarget } from '../../src/sources/health.js';
+} from '../../src/sources/etcd/prometheus.js';
+import { probeTarget } from '../../src/sources/health.js';
+import { isLoopbackHost } from '../../src/sources/loopback-http.js';
 
 const INF = Number.POSITIVE_INFINITY;
 const close = (actual: number | null, expected: number, what = '') =>

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { RuntimeError } from '../../src/clients/runtime-error.js';
 import { joinRuntime } from '../../src/model/runtime.js';
-import { staticPodsOf } from '../../src/model/staticpods.js';
+import { staticPodsOf } from '../../src/model/static-pods.js';
 import { parseManifestText } from '../../src/sources/manifests/parse.js';
 import type { ManifestDirSnapshot, ManifestFile } from '../../src/sources/manifests/types.js';
 import { criRuntimeInfo } from '../../src/sources/runtime/cri.js';
@@ -13,7 +14,6 @@ import {
   restartCountOf,
 } from '../../src/sources/runtime/labels.js';
 import type { Container, Sandbox } from '../../src/sources/runtime/types.js';
-import { RuntimeError } from '../../src/sources/runtime/types.js';
 
 function manifestDir(files: [string, string][]): ManifestDirSnapshot {
   return {

@@ -1,13 +1,9 @@
 // The systemd source's pure parts: GetAll's answers as a UnitState, and failures as one line each.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  connectionFailure,
-  describeFailure,
-  type FailureContext,
-  jobFailureMessage,
-  unitStateFrom,
-} from '../../src/sources/systemd.js';
+import { connectionFailure, describeFailure, type FailureContext } from '../../src/clients/systemd-errors.js';
+import { jobFailureMessage } from '../../src/ops/control/units.js';
+import { unitStateFrom } from '../../src/sources/systemd.js';
 
 const ADDRESS = 'unix:path=/run/dbus/system_bus_socket';
 const BUS = `systemd over D-Bus at ${ADDRESS}`;

@@ -1,47 +1,55 @@
-// The TUI's state machine: keys in, state and effects out. No terminal, no node.
+// The TUI's state machine: keys in (through the keymap, as intents), state and effects out. No
+// terminal, no node.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LogBuffer } from '../../src/model/log-buffer.js';
+import { intentOf, type KeyPress } from '../../src/ui/state/keymap.js';
 import {
-  handleKey,
+  type Effect,
   initialUiState,
-  type KeyContext,
-  type KeyPress,
+  keyMode,
   nextLogSource,
+  reduceUi,
+  type UiFacts,
   type UiState,
-} from '../../src/model/ui.js';
+} from '../../src/ui/state/ui-state.js';
 
-function context(overrides: Partial<KeyContext> = {}, log = new LogBuffer(100)): KeyContext {
+function context(overrides: Partial<UiFacts> = {}, log = new LogBuffer(100)): UiFacts {
   return {
     readOnly: false,
-    podKeys: ['enabled/etcd.yaml', 'enabled/kube-apiserver.yaml', 'disabled/kube-scheduler.yaml'],
-    podEnabled: (key) => (key.startsWith('enabled/') ? true : key.startsWith('disabled/') ? false : null),
-    logLength: log.length,
+    pods: [
+      { key: 'enabled/etcd.yaml', enabled: true },
+      { key: 'enabled/kube-apiserver.yaml', enabled: true },
+      { key: 'disabled/kube-scheduler.yaml', enabled: false },
+    ],
+    log,
     logPageSize: 10,
-    findInLog: (from, direction, what, search) =>
-      log.find(
-        from,
-        what === 'error' ? (e) => e.level === 'error' : (e) => e.text.includes(search ?? '\u0000'),
-        direction,
-      ),
     viewLength: 100,
     viewPageSize: 20,
     kubeletUnit: 'kubelet.service',
     runtimeUnit: 'containerd.service',
-    actionRunning: false,
     ...overrides,
   };
 }
 
-function press(state: UiState, keys: (string | KeyPress)[], ctx: KeyContext) {
+function press(state: UiState, keys: (string | KeyPress)[], facts: UiFacts) {
   let s = state;
-  let effect = null;
+  let effect: Effect | null = null;
   for (const k of keys) {
-    const r = typeof k === 'string' ? handleKey(s, k, {}, ctx) : handleKey(s, '', k, ctx);
+    const intent = typeof k === 'string' ? intentOf(keyMode(s), k, {}) : intentOf(keyMode(s), '', k);
+    if (!intent) continue;
+    const r = reduceUi(s, { type: 'intent', intent, facts });
     s = r.state;
     effect = r.effect ?? effect;
   }
   return { state: s, effect };
+}
+
+/** The running change started and finished (the app reports both): its progress can be dismissed now. */
+function finished(state: UiState): UiState {
+  const request = { kind: 'disable' as const, target: 'enabled/etcd.yaml' };
+  const started = reduceUi(state, { type: 'action-started', request, title: 't', podKey: null, at: 0 }).state;
+  return reduceUi(started, { type: 'action-finished', outcome: { ok: true, text: 'done' } }).state;
 }
 
 test('j/k and arrows move the selection inside the rows', () => {
@@ -117,11 +125,10 @@ test('K restarts kubelet, R the runtime unit, with confirmation', () => {
 });
 
 test('a running action cannot be dismissed, only told to stop waiting', () => {
-  const running = context({ actionRunning: true });
   const { state } = press(initialUiState(), ['d', 'y'], context());
-  assert.equal(press(state, [{ escape: true }], running).state.overlay?.kind, 'progress');
-  assert.deepEqual(press(state, ['c'], running).effect, { kind: 'cancel-action' });
-  assert.equal(press(state, [{ escape: true }], context()).state.overlay, null);
+  assert.equal(press(state, [{ escape: true }], context()).state.overlay?.kind, 'progress');
+  assert.deepEqual(press(state, ['c'], context()).effect, { kind: 'stop-waiting' });
+  assert.equal(press(finished(state), [{ escape: true }], context()).state.overlay, null);
 });
 
 test('q quits from the main screen, and goes back from the other views', () => {

@@ -8,25 +8,24 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { stripVTControlCharacters } from 'node:util';
 import { render } from 'ink-testing-library';
-import { rowsOf } from '../../src/app/derive.js';
-import type { NodeSnapshot } from '../../src/app/node-store.js';
+import { parseAuditLine } from '../../src/model/audit.js';
+import type { NodeFacts } from '../../src/model/facts.js';
 import { LogBuffer } from '../../src/model/log-buffer.js';
-import { planFor } from '../../src/model/plans.js';
+import { nodeModel } from '../../src/model/node.js';
 import type { NodeLayout } from '../../src/node/discover.js';
+import { disablePod } from '../../src/procedures/pod.js';
+import { podSubject } from '../../src/procedures/pod-steps.js';
+import { planOf } from '../../src/procedures/procedure.js';
+import { restartUnitProcedure } from '../../src/procedures/restart-unit.js';
 import type { CertificateInfo } from '../../src/sources/certs.js';
 import { scanManifestDir } from '../../src/sources/manifests/scan.js';
 import type { Container, Sandbox } from '../../src/sources/runtime/types.js';
-import { MainScreen } from '../../src/ui/MainScreen.js';
 import { setColors } from '../../src/ui/theme.js';
-import {
-  CertsView,
-  ConfirmOverlay,
-  certRows,
-  LogViewer,
-  ManifestView,
-  manifestRows,
-  parseAuditLine,
-} from '../../src/ui/Views.js';
+import { CertsView, certRows } from '../../src/ui/views/CertsView.js';
+import { ConfirmOverlay } from '../../src/ui/views/ConfirmOverlay.js';
+import { LogViewer } from '../../src/ui/views/LogViewer.js';
+import { MainScreen } from '../../src/ui/views/MainScreen.js';
+import { ManifestView, manifestRows } from '../../src/ui/views/ManifestView.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-views-'));
@@ -34,7 +33,7 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const ESC = '\u001b';
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 
-function snapshotWith(options: { bak?: boolean } = {}): NodeSnapshot {
+function snapshotWith(options: { bak?: boolean } = {}): NodeFacts {
   const manifests = path.join(tmp, `manifests-${Math.random().toString(36).slice(2)}`);
   const holding = path.join(tmp, `holding-${Math.random().toString(36).slice(2)}`);
   fs.mkdirSync(manifests, { mode: 0o700 });
@@ -157,12 +156,12 @@ function snapshotWith(options: { bak?: boolean } = {}): NodeSnapshot {
           version: '1.6.20',
           apiVersion: 'v1',
         },
-        snapshot: { choice: null, info: null, sandboxes: names.map(sandbox), containers, error: null },
+        sandboxes: names.map(sandbox),
+        containers,
       },
       error: null,
       at: NOW,
-      kind: 'cri',
-      endpoint: 'unix:///run/containerd/containerd.sock',
+      choice: { kind: 'cri', endpoint: 'unix:///run/containerd/containerd.sock', source: 'test' },
     },
     kubeletUnit: {
       name: 'kubelet.service',
@@ -180,7 +179,7 @@ function snapshotWith(options: { bak?: boolean } = {}): NodeSnapshot {
       },
       error: null,
       at: NOW,
-    } as NodeSnapshot['kubeletUnit'],
+    } as NodeFacts['kubeletUnit'],
     runtimeUnit: {
       name: 'containerd.service',
       value: null,
@@ -206,15 +205,14 @@ function snapshotWith(options: { bak?: boolean } = {}): NodeSnapshot {
       },
       error: null,
       at: NOW,
-    } as unknown as NodeSnapshot['etcd'],
+    } as unknown as NodeFacts['etcd'],
     vitals: { value: null, error: null, at: null },
     certs: { value: null, error: null, at: null },
-    etcdDataDir: '/var/lib/etcd',
-    version: 1,
+    etcdDataDir: { value: '/var/lib/etcd', source: 'test' },
   };
 }
 
-function mainFrame(snapshot: NodeSnapshot, width = 80, height = 23): string {
+function mainFrame(snapshot: NodeFacts, width = 80, height = 23): string {
   const log = new LogBuffer(10);
   log.push({
     time: null,
@@ -223,8 +221,8 @@ function mainFrame(snapshot: NodeSnapshot, width = 80, height = 23): string {
   });
   const { lastFrame, unmount } = render(
     <MainScreen
-      snapshot={snapshot}
-      rows={rowsOf(snapshot)}
+      facts={snapshot}
+      model={nodeModel(snapshot)}
       selected={0}
       width={width}
       height={height}
@@ -280,19 +278,21 @@ test('NO_COLOR: not one colour sequence; with colour: the crash loop is red', ()
 test('the confirmation says what will happen and warns about the trap when the API server is down', () => {
   setColors(false);
   const snapshot = snapshotWith();
-  const row = rowsOf(snapshot).find((r) => r.name === 'kube-scheduler')!;
-  const plan = planFor(
-    { kind: 'restart-kubelet', target: 'kubelet.service' },
-    { row, manifestsDir: '/m', holdingDir: '/h', apiserverAnswers: false, runtimeKind: 'cri' },
+  const row = nodeModel(snapshot).pods.find((r) => r.name === 'kube-scheduler')!;
+  const plan = planOf(
+    restartUnitProcedure,
+    { unit: 'kubelet.service', role: 'kubelet' },
+    { manifestsDir: '/m', holdingDir: '/h', apiServerAnswers: false, runtimeKind: 'cri' },
   );
   const { lastFrame } = render(<ConfirmOverlay plan={plan} width={80} height={20} />);
   const frame = lastFrame() ?? '';
   assert.match(frame, /RestartUnit kubelet\.service over D-Bus/);
   assert.match(frame, /IGNORES REMOVED/);
   assert.match(frame, /y: do it/);
-  const disable = planFor(
-    { kind: 'disable', target: row.key },
-    { row, manifestsDir: '/m', holdingDir: '/h', apiserverAnswers: true, runtimeKind: 'cri' },
+  const disable = planOf(
+    disablePod,
+    { ...podSubject(row), wait: true },
+    { manifestsDir: '/m', holdingDir: '/h', apiServerAnswers: true, runtimeKind: 'cri' },
   );
   assert.match(disable.steps.join('\n'), /move kube-scheduler\.yaml from \/m to \/h/);
   assert.match(disable.steps.join('\n'), /within 20 s/);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cpuPercents, parsePressure, parseProcStat, vitalsPaths } from '../../src/sources/vitals.js';
+import { vitalsPaths } from '../../src/node/file-systems.js';
+import { cpuPercents, parsePressure, parseProcStat } from '../../src/sources/vitals.js';
 
 const PROC_STAT = [
   'cpu  331686 0 182618 1393345 13083 0 2527 339 0 0',

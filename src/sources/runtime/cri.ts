@@ -1,13 +1,17 @@
 // containerd and CRI-O, through the CRI runtime.v1 API on their socket.
+
 import {
   CriClient,
   type CriContainer,
   type CriContainerState,
   type CriPodSandbox,
   type CriVersion,
-} from './cri-client.js';
+} from '../../clients/cri.js';
+import { RuntimeError } from '../../clients/runtime-error.js';
 import { exitReason, nanosToDate, podRefOf, restartCountOf } from './labels.js';
-import { containerLogDirOf, followContainerLog, readContainerLog } from './logs.js';
+import { containerLogDirOf } from './logs/files.js';
+import { followContainerLog } from './logs/follow.js';
+import { readContainerLog } from './logs/read.js';
 import { ChangePoller } from './poller.js';
 import {
   ANNOTATION,
@@ -16,7 +20,6 @@ import {
   type LogLine,
   type LogOptions,
   type Runtime,
-  RuntimeError,
   type RuntimeEvent,
   type RuntimeInfo,
   type Sandbox,
@@ -124,14 +127,6 @@ export class CriRuntime implements Runtime {
     } else {
       yield* await readContainerLog(dir, tail);
     }
-  }
-
-  stopContainer(id: string, timeoutSeconds: number): Promise<void> {
-    return this.client.stopContainer(id, timeoutSeconds);
-  }
-
-  stopSandbox(id: string): Promise<void> {
-    return this.client.stopPodSandbox(id);
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 // Docker Engine, for nodes whose kubelet runs through cri-dockerd: the containers carry cri-dockerd's
 // names (k8s_<container>_<pod>_<ns>_<uid>_<attempt>) and labels, annotations as `annotation.` labels.
 import type { Readable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { DockerClient } from '../../clients/docker.js';
 import { sanitizeLine } from '../../util/sanitize.js';
 import { dockerAnnotations, exitReason, parseDockerKubeName, podRefOf, restartCountOf } from './labels.js';
 import {
@@ -12,7 +13,6 @@ import {
   type LogLine,
   type LogOptions,
   type Runtime,
-  RuntimeError,
   type RuntimeEvent,
   type RuntimeInfo,
   type Sandbox,
@@ -30,23 +30,15 @@ const SANDBOX_ID_LABEL = 'io.kubernetes.sandbox.id';
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
   readonly endpoint: string;
-  private readonly socketPath: string;
-  /** Unary calls: every request times out. */
-  private readonly docker: Docker;
-  /** Streams (events, followed logs) may stay quiet for hours: no idle timeout, cancelled by signal. */
-  private readonly streams: Docker;
-  private readonly timeoutMs: number;
+  private readonly client: DockerClient;
 
   constructor(options: DockerRuntimeOptions) {
     this.endpoint = options.endpoint;
-    this.socketPath = options.endpoint.replace(/^unix:\/\//, '');
-    this.timeoutMs = options.timeoutMs ?? 5_000;
-    this.docker = new Docker({ socketPath: this.socketPath, timeout: this.timeoutMs });
-    this.streams = new Docker({ socketPath: this.socketPath });
+    this.client = new DockerClient(options.endpoint, options.timeoutMs ?? 5_000);
   }
 
   async info(): Promise<RuntimeInfo> {
-    const v = await this.unary('version', () => this.docker.version());
+    const v = await this.client.unary('version', () => this.client.api.version());
     return {
       kind: 'docker',
       endpoint: this.endpoint,
@@ -57,8 +49,8 @@ export class DockerRuntime implements Runtime {
   }
 
   async listSandboxes(): Promise<Sandbox[]> {
-    const listed = await this.unary('list containers', () =>
-      this.docker.listContainers({ all: true, filters: { label: [`${LABEL.dockerType}=podsandbox`] } }),
+    const listed = await this.client.unary('list containers', () =>
+      this.client.api.listContainers({ all: true, filters: { label: [`${LABEL.dockerType}=podsandbox`] } }),
     );
     return listed.map((c) => {
       const labels = c.Labels ?? {};
@@ -78,12 +70,12 @@ export class DockerRuntime implements Runtime {
   }
 
   async listContainers(): Promise<Container[]> {
-    const listed = await this.unary('list containers', () =>
-      this.docker.listContainers({ all: true, filters: { label: [`${LABEL.dockerType}=container`] } }),
+    const listed = await this.client.unary('list containers', () =>
+      this.client.api.listContainers({ all: true, filters: { label: [`${LABEL.dockerType}=container`] } }),
     );
     const inspected = await Promise.all(
       listed.map((c) =>
-        this.unary('inspect', () => this.docker.getContainer(c.Id).inspect()).catch(() => null),
+        this.client.unary('inspect', () => this.client.api.getContainer(c.Id).inspect()).catch(() => null),
       ),
     );
     return inspected.filter((i): i is Docker.ContainerInspectInfo => i !== null).map(containerOf);
@@ -108,10 +100,10 @@ export class DockerRuntime implements Runtime {
     const connect = async () => {
       if (closed) return;
       abort = new AbortController();
-      const connectTimer = setTimeout(() => abort.abort(), this.timeoutMs);
+      const connectTimer = setTimeout(() => abort.abort(), this.client.timeoutMs);
       let stream: Readable;
       try {
-        stream = (await this.streams.getEvents({
+        stream = (await this.client.streams.getEvents({
           abortSignal: abort.signal,
           filters: { type: ['container'] },
         })) as unknown as Readable;
@@ -155,8 +147,8 @@ export class DockerRuntime implements Runtime {
    * tail, and skips live lines the tail already gave.
    */
   async *logs(container: Container, options: LogOptions): AsyncIterable<LogLine> {
-    const handle = this.streams.getContainer(container.id);
-    const tty = (await this.unary('inspect', () => handle.inspect())).Config.Tty;
+    const handle = this.client.streams.getContainer(container.id);
+    const tty = (await this.client.unary('inspect', () => handle.inspect())).Config.Tty;
     const signal = options.signal ? { abortSignal: options.signal } : {};
     const base = { stdout: true, stderr: true, timestamps: true, ...signal };
     if (!options.follow) {
@@ -196,7 +188,7 @@ export class DockerRuntime implements Runtime {
     tail: number | undefined,
   ): Promise<LogLine[]> {
     const slack = tail === undefined ? {} : { tail: tail + 64 };
-    const payload = (await this.unary('logs', () =>
+    const payload = (await this.client.unary('logs', () =>
       handle.logs({ ...base, ...slack, follow: false as const }),
     )) as unknown as Buffer;
     const lines = new DockerLogSplitter(tty);
@@ -206,39 +198,7 @@ export class DockerRuntime implements Runtime {
     return tail === 0 ? [] : all.slice(-tail);
   }
 
-  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
-    await this.unary(
-      'stop',
-      () => this.streams.getContainer(id).stop({ t: timeoutSeconds }),
-      timeoutSeconds * 1000,
-    );
-  }
-
-  async stopSandbox(id: string): Promise<void> {
-    await this.unary('stop', () => this.streams.getContainer(id).stop({ t: 10 }), 10_000);
-  }
-
   close(): void {}
-
-  private async unary<T>(what: string, call: () => Promise<T>, extraMs = 0): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new RuntimeError(`${this.endpoint}: no answer to ${what} in time (dockerd is hung?)`, 'timeout'),
-          ),
-        this.timeoutMs + extraMs,
-      );
-    });
-    try {
-      return await Promise.race([call(), timeout]);
-    } catch (err) {
-      throw dockerError(this.endpoint, what, err);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }
 
 function containerOf(info: Docker.ContainerInspectInfo): Container {
@@ -366,18 +326,4 @@ function validDate(text: string): Date | null {
 
 function lineOf(stream: 'stdout' | 'stderr', raw: string, time: Date | null): LogLine {
   return { time, stream, text: sanitizeLine(raw.replace(/\r$/, '')) };
-}
-
-function dockerError(endpoint: string, what: string, err: unknown): RuntimeError {
-  if (err instanceof RuntimeError) return err;
-  const code = (err as NodeJS.ErrnoException).code;
-  const message = err instanceof Error ? err.message : String(err);
-  if (code === 'ENOENT') return new RuntimeError(`${endpoint}: no such socket`, 'missing');
-  if (code === 'EACCES')
-    return new RuntimeError(`${endpoint}: permission denied (run as root)`, 'permission');
-  if (code === 'ECONNREFUSED')
-    return new RuntimeError(`${endpoint}: connection refused (dockerd is not running)`, 'refused');
-  if (/timeout/i.test(message))
-    return new RuntimeError(`${endpoint}: no answer to ${what} in time`, 'timeout');
-  return new RuntimeError(`${endpoint}: ${what} failed: ${message}`, 'failed');
 }

@@ -89,20 +89,7 @@ export interface Runtime {
   /** Live changes; onEvent is called for every change, onError when the stream gives up for good. */
   subscribe(onEvent: (event: RuntimeEvent) => void): Subscription;
   logs(container: Container, options: LogOptions): AsyncIterable<LogLine>;
-  stopContainer(id: string, timeoutSeconds: number): Promise<void>;
-  stopSandbox(id: string): Promise<void>;
   close(): void;
-}
-
-/** A runtime call that failed: one line for `status`, and the rest of status still works. */
-export class RuntimeError extends Error {
-  constructor(
-    message: string,
-    readonly reason: 'missing' | 'permission' | 'timeout' | 'unsupported' | 'refused' | 'failed',
-  ) {
-    super(message);
-    this.name = 'RuntimeError';
-  }
 }
 
 export const LABEL = {

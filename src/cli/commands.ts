@@ -1,0 +1,84 @@
+// Every command, once: its name, what it takes, one line of help, and the module that runs it (loaded
+// only when it runs, so `status` never loads React and `lint` never loads a runtime client). A new
+// command is an entry here and a module in src/cli/commands/.
+import type { CliArgs } from './args.js';
+import type { Io } from './io.js';
+
+export interface CommandSpec {
+  name: string;
+  /** What follows the name: nothing, or one NAME. */
+  takes: 'nothing' | 'a name';
+  summary: string;
+  /** More lines under the summary in the usage. */
+  details?: string[];
+  run(args: CliArgs, io: Io): Promise<number>;
+}
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'tui',
+    takes: 'nothing',
+    summary: 'the full-screen view of this node, with its actions (status when not on a terminal)',
+    run: async (args, io) => (await import('./commands/tui.js')).tui(args, io),
+  },
+  {
+    name: 'status',
+    takes: 'nothing',
+    summary: 'where things are on this node, and every static pod (enabled or disabled) with its phase',
+    run: async (args, io) => (await import('./commands/status.js')).status(args, io),
+  },
+  {
+    name: 'lint',
+    takes: 'nothing',
+    summary: 'findings about the manifest directory, as kubelet would load it',
+    run: async (args, io) => (await import('./commands/lint.js')).lint(args, io),
+  },
+  {
+    name: 'disable',
+    takes: 'a name',
+    summary: "move a static pod's manifest out to the holding directory (kubelet stops it)",
+    run: async (args, io) => (await import('./commands/move.js')).move('disable', args, io),
+  },
+  {
+    name: 'enable',
+    takes: 'a name',
+    summary: 'move it back into the manifest directory (kubelet starts it)',
+    run: async (args, io) => (await import('./commands/move.js')).move('enable', args, io),
+  },
+  {
+    name: 'restart',
+    takes: 'a name',
+    summary:
+      'restart a static pod: disable, wait until stopped, enable, wait until a new container is healthy',
+    run: async (args, io) => (await import('./commands/restart.js')).restart(args, io),
+  },
+  {
+    name: 'recover',
+    takes: 'nothing',
+    summary: 'finish or undo a change that was interrupted (kill -9, power cut)',
+    run: async (args, io) => (await import('./commands/recover.js')).recoverCommand(args, io),
+  },
+  {
+    name: 'logs',
+    takes: 'a name',
+    summary: "a static pod's container log, from the runtime or straight from its files",
+    run: async (args, io) => (await import('./commands/logs.js')).logs(args, io),
+  },
+  {
+    name: 'stop',
+    takes: 'a name',
+    summary: "stop a pod's containers and sandbox through the runtime, for a kubelet that",
+    details: ['ignores a removed manifest'],
+    run: async (args, io) => (await import('./commands/stop.js')).stop(args, io),
+  },
+  {
+    name: 'restart-unit',
+    takes: 'a name',
+    summary: "restart kubelet's unit or the runtime's over D-Bus, and wait until it is active",
+    run: async (args, io) => (await import('./commands/restart-unit.js')).restartUnitCommand(args, io),
+  },
+];
+
+export function commandNamed(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

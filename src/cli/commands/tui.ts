@@ -1,0 +1,41 @@
+// `breakglass` on a terminal: the full-screen view. React and Ink load only here, so the plain commands
+// stay quick to start.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CliArgs } from '../args.js';
+import { nodeFlagArgs } from '../flags.js';
+import { EXIT_USAGE, type Io } from '../io.js';
+import { discover, kubeletUnitOf, storeOptions } from '../node.js';
+
+export async function tui(args: CliArgs, io: Io): Promise<number> {
+  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    io.err('breakglass: the full-screen view needs a terminal; `breakglass status` prints the same facts\n');
+    return EXIT_USAGE;
+  }
+  const { flags } = args;
+  if (flags.journalDir && !fs.existsSync(flags.journalDir)) {
+    io.err(`breakglass: --journal-dir ${flags.journalDir}: no such directory\n`);
+    return EXIT_USAGE;
+  }
+  const layout = await discover(flags);
+  // chalk (under Ink) turns every style off when it sees CI set, even CI=false, or a TERM it does not
+  // know; then the selection (inverse) would vanish too. This is a terminal: styles on. NO_COLOR is
+  // honoured by the theme, which then uses no colour but keeps bold and inverse.
+  if (process.env.FORCE_COLOR === undefined) process.env.FORCE_COLOR = '1';
+  const { NodeStore } = await import('../../store/store.js');
+  const { runTui } = await import('../../ui/tui.js');
+  const store = new NodeStore(storeOptions(flags, layout));
+  // Changes run as a child breakglass pointed at the same node: the same code as the CLI.
+  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli.js');
+  const code = await runTui({
+    store,
+    readOnly: flags.readOnly,
+    kubeletUnit: kubeletUnitOf(flags),
+    child: { node: process.execPath, script, nodeFlags: nodeFlagArgs(flags) },
+  });
+  // The screen is closed and every source was asked to close; whatever still holds the event loop
+  // (a socket in a slow close) must not keep the operator from their shell.
+  setTimeout(() => process.exit(code), 1_000).unref();
+  return code;
+}

@@ -1,0 +1,234 @@
+// Every flag, once: its name, what it takes, its help line, which commands it belongs to, and whether it
+// points breakglass at a node (then a child breakglass the TUI starts gets it too). Parsing, the usage
+// text and the node options all come from this table: a new flag is one entry here.
+import { parseArgs } from 'node:util';
+
+export class UsageError extends Error {}
+
+interface FlagSpec {
+  flag: string;
+  type: 'string' | 'boolean';
+  short?: string;
+  /** The value's name in the usage: DIR, NAME, N. */
+  arg?: string;
+  help: string;
+  /** Says where the node is or how to reach it: passed on to a child breakglass. */
+  node?: boolean;
+  /** Only these commands take it (listed with them in the usage); absent: every command. */
+  commands?: readonly string[];
+  /** Turns the text into the value, or throws a UsageError. */
+  parse?: (text: string) => unknown;
+}
+
+function wholeNumber(flag: string) {
+  return (text: string): number => {
+    if (!/^\d+$/.test(text)) throw new UsageError(`${flag} takes a whole number, got "${text}"`);
+    return Number(text);
+  };
+}
+
+function unitName(text: string): string {
+  if (!/^[A-Za-z0-9:_.\\@-]+$/.test(text)) throw new UsageError(`--kubelet-unit: not a unit name: "${text}"`);
+  return text.includes('.') ? text : `${text}.service`;
+}
+
+export const FLAGS = {
+  root: {
+    flag: 'root',
+    type: 'string',
+    arg: 'DIR',
+    node: true,
+    help: "treat DIR as the node's root file system (rescue shell, debug container)",
+  },
+  manifests: {
+    flag: 'manifests',
+    type: 'string',
+    arg: 'DIR',
+    node: true,
+    help: "the static pod directory (default: from kubelet's configuration)",
+  },
+  holding: {
+    flag: 'holding',
+    type: 'string',
+    arg: 'DIR',
+    node: true,
+    help: 'where disabled manifests wait (default: /etc/kubernetes/breakglass/disabled)',
+  },
+  stateDir: {
+    flag: 'state-dir',
+    type: 'string',
+    arg: 'DIR',
+    node: true,
+    help: 'lock, intent log and audit log (default: /var/lib/breakglass)',
+  },
+  nodeName: {
+    flag: 'node-name',
+    type: 'string',
+    arg: 'NAME',
+    node: true,
+    help: 'the node name kubelet uses (default: --hostname-override, else the host name)',
+  },
+  runtime: {
+    flag: 'runtime',
+    type: 'string',
+    arg: 'ENDPOINT',
+    node: true,
+    help: "the container runtime endpoint (default: kubelet's --container-runtime-endpoint)",
+  },
+  pki: {
+    flag: 'pki',
+    type: 'string',
+    arg: 'DIR',
+    node: true,
+    help: "the cluster's certificates (default: /etc/kubernetes/pki)",
+  },
+  etcdDataDir: {
+    flag: 'etcd-data-dir',
+    type: 'string',
+    arg: 'DIR',
+    node: true,
+    help: "etcd's data directory (default: --data-dir in the etcd manifest)",
+  },
+  podLogs: {
+    flag: 'pod-logs',
+    type: 'string',
+    arg: 'DIR',
+    node: true,
+    help: "kubelet's pod log directory (default: podLogsDir, else /var/log/pods)",
+  },
+  journalDir: {
+    flag: 'journal-dir',
+    type: 'string',
+    arg: 'DIR',
+    node: true,
+    help: "read kubelet's journal from DIR (journalctl --directory), e.g. the lab's",
+  },
+  dbus: {
+    flag: 'dbus',
+    type: 'string',
+    arg: 'ADDRESS',
+    node: true,
+    help: "systemd's D-Bus (default: $DBUS_SYSTEM_BUS_ADDRESS, else the system bus)",
+  },
+  kubeletUnit: {
+    flag: 'kubelet-unit',
+    type: 'string',
+    arg: 'UNIT',
+    node: true,
+    help: "kubelet's systemd unit (default: kubelet.service)",
+    parse: unitName,
+  },
+  readOnly: {
+    flag: 'read-only',
+    type: 'boolean',
+    node: true,
+    help: 'refuse every change; the TUI hides every action',
+  },
+  json: { flag: 'json', type: 'boolean', help: 'machine-readable output (every command but tui)' },
+  follow: { flag: 'follow', short: 'f', type: 'boolean', commands: ['logs'], help: 'follow the log' },
+  tail: {
+    flag: 'tail',
+    type: 'string',
+    arg: 'N',
+    commands: ['logs'],
+    help: 'the last N lines',
+    parse: wholeNumber('--tail'),
+  },
+  container: {
+    flag: 'container',
+    short: 'c',
+    type: 'string',
+    arg: 'C',
+    commands: ['logs'],
+    help: "the pod's container C (default: its first)",
+  },
+  yes: {
+    flag: 'yes',
+    short: 'y',
+    type: 'boolean',
+    commands: ['stop', 'restart', 'restart-unit'],
+    help: 'do not ask first',
+  },
+  force: {
+    flag: 'force',
+    type: 'boolean',
+    commands: ['stop'],
+    help: 'stop an enabled pod too (kubelet starts it again at once)',
+  },
+  timeout: {
+    flag: 'timeout',
+    type: 'string',
+    arg: 'SECONDS',
+    commands: ['stop'],
+    help: 'the grace period before SIGKILL (default 10)',
+    parse: wholeNumber('--timeout'),
+  },
+  wait: {
+    flag: 'wait',
+    type: 'boolean',
+    commands: ['disable', 'enable'],
+    help: 'wait until the runtime shows kubelet followed (stopped / running)',
+  },
+  help: { flag: 'help', short: 'h', type: 'boolean', help: 'this help' },
+  version: { flag: 'version', type: 'boolean', help: 'the version' },
+} as const satisfies Record<string, FlagSpec>;
+
+export type FlagKey = keyof typeof FLAGS;
+
+type ValueOf<S> = S extends { parse: (text: string) => infer R }
+  ? R | undefined
+  : S extends { type: 'boolean' }
+    ? boolean
+    : string | undefined;
+
+export type Flags = { -readonly [K in FlagKey]: ValueOf<(typeof FLAGS)[K]> };
+
+export function parseFlags(argv: string[]): { flags: Flags; positionals: string[] } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const spec of Object.values(FLAGS) as FlagSpec[]) {
+    options[spec.flag] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const flags: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(FLAGS) as [FlagKey, FlagSpec][]) {
+    const value = parsed.values[spec.flag];
+    if (spec.type === 'boolean') flags[key] = value === true;
+    else flags[key] = typeof value === 'string' && spec.parse ? spec.parse(value) : value;
+  }
+  return { flags: flags as Flags, positionals: parsed.positionals };
+}
+
+/** The flags that point a child breakglass at the same node, as they were given. */
+export function nodeFlagArgs(flags: Flags): string[] {
+  const out: string[] = [];
+  for (const [key, spec] of Object.entries(FLAGS) as [FlagKey, FlagSpec][]) {
+    if (!spec.node) continue;
+    const value = flags[key];
+    if (value === undefined || value === false) continue;
+    out.push(`--${spec.flag}`, ...(value === true ? [] : [String(value)]));
+  }
+  return out;
+}
+
+/** "  --state-dir DIR     lock, intent log ..." for every flag of `command` (null: the global ones). */
+export function flagHelp(command: string | null): string[] {
+  return (Object.values(FLAGS) as FlagSpec[])
+    .filter((spec) => (command === null ? !spec.commands : spec.commands?.includes(command)))
+    .map((spec) => {
+      const name = `${spec.short ? `-${spec.short}, ` : ''}--${spec.flag}${spec.arg ? ` ${spec.arg}` : ''}`;
+      return `  ${name.padEnd(24)}${spec.help}`;
+    });
+}
+
+/** "[--follow|-f] [--tail N]": the flags only `command` takes, for its usage line. */
+export function flagSynopsis(command: string): string {
+  return (Object.values(FLAGS) as FlagSpec[])
+    .filter((spec) => spec.commands?.includes(command))
+    .map((spec) => `[--${spec.flag}${spec.short ? `|-${spec.short}` : ''}${spec.arg ? ` ${spec.arg}` : ''}]`)
+    .join(' ');
+}

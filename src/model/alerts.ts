@@ -1,0 +1,109 @@
+// The things an operator must not miss, decided once for every screen and command: an interrupted
+// change, a manifest directory that cannot be read, kubelet not running, a stray copy kubelet runs, a
+// disabled pod still running, a pod with no manifest left, certificates not valid. Each says what is wrong
+// and, where breakglass can do it, the fix; the TUI shows a fix as its key, the CLI as its command.
+// Pure.
+import { EXPIRY_WARNING_DAYS } from '../node/kubeadm-pki.js';
+import type { NodeFacts } from './facts.js';
+
+export type AlertCode =
+  | 'interrupted-change'
+  | 'manifest-dir'
+  | 'kubelet-not-active'
+  | 'broken-manifest'
+  | 'stray-copy'
+  | 'still-running'
+  | 'no-manifest'
+  | 'certificate-invalid'
+  | 'certificate-expiring'
+  | 'lint-findings';
+
+/** What fixes it, as an action breakglass has (the TUI: a key; the CLI: a command). */
+export type FixAction =
+  | 'recover'
+  | 'stop-pod'
+  | 'disable'
+  | 'restart-kubelet'
+  | 'show-manifest'
+  | 'show-certs';
+
+export interface Fix {
+  action: FixAction;
+  /** The static pod (a file name or a mirror pod name) or unit it applies to. */
+  target: string | null;
+}
+
+export interface Alert {
+  code: AlertCode;
+  severity: 'error' | 'warning';
+  /** One line in the operator's words, without the fix. Names from the node are already escaped. */
+  message: string;
+  fix: Fix | null;
+}
+
+/** The node-wide alerts, most urgent first; `podAlerts` are those of the static pods, in row order. */
+export function nodeAlerts(facts: NodeFacts, podAlerts: Alert[], findingCount: number): Alert[] {
+  const out: Alert[] = [];
+  const intent = facts.intent;
+  if (intent) {
+    out.push({
+      code: 'interrupted-change',
+      severity: 'error',
+      message: `an interrupted ${intent.action} of ${intent.displayName} (pid ${intent.pid}, ${intent.startedAt}) waits`,
+      fix: { action: 'recover', target: null },
+    });
+  }
+  if (facts.dirs.manifests.error) {
+    out.push({
+      code: 'manifest-dir',
+      severity: 'error',
+      message: `manifest directory: ${facts.dirs.manifests.error}`,
+      fix: null,
+    });
+  }
+  const kubelet = facts.kubeletUnit.value;
+  if (kubelet && kubelet.loadState === 'loaded' && kubelet.activeState !== 'active') {
+    out.push({
+      code: 'kubelet-not-active',
+      severity: 'error',
+      message: `${kubelet.name} is ${kubelet.activeState}/${kubelet.subState}: no static pod is started, stopped or restarted`,
+      fix: { action: 'restart-kubelet', target: facts.kubeletUnit.name },
+    });
+  }
+  out.push(...podAlerts);
+  out.push(...certificateAlerts(facts));
+  if (findingCount > 0) {
+    out.push({
+      code: 'lint-findings',
+      severity: 'warning',
+      message: `${findingCount} lint finding(s) in the static pod directory`,
+      fix: { action: 'show-manifest', target: null },
+    });
+  }
+  return out;
+}
+
+function certificateAlerts(facts: NodeFacts): Alert[] {
+  const certs = facts.certs.value ?? [];
+  const invalid = certs.filter((c) => c.status === 'expired' || c.status === 'not-yet-valid');
+  if (invalid.length > 0) {
+    return [
+      {
+        code: 'certificate-invalid',
+        severity: 'error',
+        message: `certificate ${invalid.map((c) => c.name).join(', ')} not valid now`,
+        fix: { action: 'show-certs', target: null },
+      },
+    ];
+  }
+  const expiring = certs.filter((c) => c.status === 'warning');
+  if (expiring.length === 0) return [];
+  return [
+    {
+      code: 'certificate-expiring',
+      severity: 'warning',
+      message: `certificate ${expiring.map((c) => c.name).join(', ')} expires within ${EXPIRY_WARNING_DAYS} days`,
+      fix: { action: 'show-certs', target: null },
+    },
+  ];
+}

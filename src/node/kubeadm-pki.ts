@@ -1,0 +1,56 @@
+// Where kubeadm keeps the cluster's certificates and kubeconfigs on a control-plane node, and when
+// `kubeadm certs check-expiration` starts warning.
+
+/** kubeadm warns about a certificate that expires within this many days. */
+export const EXPIRY_WARNING_DAYS = 30;
+
+export interface CertSpec {
+  name: string;
+  kind: 'certificate' | 'ca';
+  /** Under pkiDir, without .crt */
+  file: string;
+  /** Why it may legitimately be absent. */
+  optional?: string;
+}
+
+export interface KubeconfigSpec {
+  name: string;
+  optional?: string;
+}
+
+const EXTERNAL_ETCD = 'with an external etcd, kubeadm writes no etcd certificates';
+
+/** kubeadm's own list (cmd/kubeadm/app/phases/certs), in check-expiration's order. */
+export const LEAF_CERTS: CertSpec[] = [
+  { name: 'apiserver', kind: 'certificate', file: 'apiserver' },
+  {
+    name: 'apiserver-etcd-client',
+    kind: 'certificate',
+    file: 'apiserver-etcd-client',
+    optional: 'with an external etcd, its client certificate is not kubeadm-managed',
+  },
+  { name: 'apiserver-kubelet-client', kind: 'certificate', file: 'apiserver-kubelet-client' },
+  {
+    name: 'etcd-healthcheck-client',
+    kind: 'certificate',
+    file: 'etcd/healthcheck-client',
+    optional: EXTERNAL_ETCD,
+  },
+  { name: 'etcd-peer', kind: 'certificate', file: 'etcd/peer', optional: EXTERNAL_ETCD },
+  { name: 'etcd-server', kind: 'certificate', file: 'etcd/server', optional: EXTERNAL_ETCD },
+  { name: 'front-proxy-client', kind: 'certificate', file: 'front-proxy-client' },
+];
+
+export const CAS: CertSpec[] = [
+  { name: 'ca', kind: 'ca', file: 'ca' },
+  { name: 'etcd-ca', kind: 'ca', file: 'etcd/ca', optional: EXTERNAL_ETCD },
+  { name: 'front-proxy-ca', kind: 'ca', file: 'front-proxy-ca' },
+];
+
+export const KUBECONFIGS: KubeconfigSpec[] = [
+  { name: 'admin.conf' },
+  { name: 'controller-manager.conf' },
+  { name: 'scheduler.conf' },
+  { name: 'super-admin.conf', optional: 'clusters made before kubeadm 1.29 have no super-admin.conf' },
+  { name: 'kubelet.conf' },
+];

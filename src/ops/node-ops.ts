@@ -1,0 +1,63 @@
+// Every change a procedure's steps make, in one place: each is an ops/ change (guarded, locked, audited,
+// crash-safe). The write sides of the runtime and of systemd are opened here on first use, and closed
+// with the procedure; nothing outside src/ops reaches them.
+import type { NodeLayout } from '../node/discover.js';
+import { connectRuntime } from '../sources/runtime/read-once.js';
+import type { Runtime } from '../sources/runtime/types.js';
+import { BreakglassError } from '../util/errors.js';
+import { openRuntimeControl, type RuntimeControl } from './control/runtime.js';
+import { openUnitControl, type UnitControl } from './control/units.js';
+import { type ChangeContext, disableStaticPod, enableStaticPod, type MoveResult } from './staticpods.js';
+import { planStop, type StopPlan, type StopResult, type StopTarget, stopPod } from './stop.js';
+import { restartUnit } from './units.js';
+
+export interface NodeOps {
+  moveManifest(action: 'disable' | 'enable', fileName: string): MoveResult;
+  /** What a stop would touch now, read fresh from the runtime. */
+  planStop(target: StopTarget): Promise<StopPlan>;
+  stopPod(plan: StopPlan, options: { graceSeconds: number; force: boolean }): Promise<StopResult>;
+  restartUnit(unit: string, signal: AbortSignal): Promise<{ notes: string[] }>;
+  close(): Promise<void>;
+}
+
+export interface OpsContext {
+  layout: NodeLayout;
+  readOnly: boolean;
+  dbusAddress: string;
+}
+
+export function nodeOps(ctx: OpsContext): NodeOps {
+  const { layout } = ctx;
+  const change: ChangeContext = {
+    manifests: layout.manifests.value,
+    holding: layout.holding.value,
+    stateDir: layout.stateDir.value,
+    nodeName: layout.nodeName.value,
+    readOnly: ctx.readOnly,
+  };
+  let runtime: { reader: Runtime; control: RuntimeControl } | null = null;
+  let units: UnitControl | null = null;
+  const openRuntime = () => {
+    if (runtime) return runtime;
+    const connected = connectRuntime({ root: layout.root, runtimeEndpoint: layout.runtimeEndpoint });
+    if ('error' in connected)
+      throw new BreakglassError(`cannot reach the runtime: ${connected.error}`, 'runtime');
+    runtime = { reader: connected.runtime, control: openRuntimeControl(connected.choice) };
+    return runtime;
+  };
+  return {
+    moveManifest: (action, fileName) =>
+      action === 'disable' ? disableStaticPod(change, fileName) : enableStaticPod(change, fileName),
+    planStop: (target) => planStop(openRuntime().reader, target),
+    stopPod: (plan, options) => stopPod(openRuntime().control, plan, { ...change, ...options }),
+    restartUnit: (unit, signal) => {
+      units ??= openUnitControl({ address: ctx.dbusAddress, timeoutMs: 5_000 });
+      return restartUnit(units, unit, { stateDir: change.stateDir, readOnly: ctx.readOnly, signal });
+    },
+    async close() {
+      runtime?.reader.close();
+      runtime?.control.close();
+      await units?.close();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// What a change will do, before it runs: its steps, what happens on failure, what could go wrong now.
+import { Box, Text } from 'ink';
+import type { Plan } from '../../procedures/procedure.js';
+import { color } from '../theme.js';
+import { Title } from './Footer.js';
+
+export function ConfirmOverlay({ plan, width, height }: { plan: Plan; width: number; height: number }) {
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Title text={plan.title} width={width} />
+      <Text bold>What will happen:</Text>
+      {plan.steps.map((s, i) => (
+        <Text key={s} wrap="wrap">
+          {`  ${i + 1}. ${s}`}
+        </Text>
+      ))}
+      {plan.notes.map((n) => (
+        <Text key={n} wrap="wrap">
+          {`     (${n})`}
+        </Text>
+      ))}
+      {plan.warnings.map((w) => (
+        <Text key={w} color={color('error')} bold wrap="wrap">
+          {`  ! ${w}`}
+        </Text>
+      ))}
+      <Box flexGrow={1} />
+      <Text bold>y: do it n / esc: cancel</Text>
+    </Box>
+  );
+}

@@ -1,0 +1,76 @@
+// Every key, by screen.
+import { Box, Text } from 'ink';
+import { fit, pad } from '../format.js';
+import { dim } from '../theme.js';
+import { Title } from './Footer.js';
+
+export const HELP_SECTIONS: { title: string; keys: [string, string][] }[] = [
+  {
+    title: 'main screen',
+    keys: [
+      ['↑ ↓  j k', 'select a static pod'],
+      ['enter  l', "the selected pod's container log, full screen"],
+      ['L', "kubelet's journal, full screen"],
+      ['tab', 'log pane: kubelet journal / selected pod'],
+      ['d  e', 'disable / enable the selected static pod (moves its manifest)'],
+      ['r', 'restart the selected pod (disable, wait stopped, enable, wait healthy)'],
+      ['x', 'stop its containers through the runtime (the fallback)'],
+      ['K  R', "restart kubelet / the runtime's unit"],
+      ['m  c  a', 'manifest viewer / certificates / audit log'],
+      ['ctrl-r', 're-read everything now'],
+      ['?  q', 'this help / quit'],
+    ],
+  },
+  {
+    title: 'log viewer',
+    keys: [
+      ['f  space', 'follow / pause'],
+      ['↑ ↓ PgUp PgDn g G', 'scroll; G follows again'],
+      ['/  n  N', 'search; next / previous match'],
+      ['e  E', 'next / previous error'],
+      ['w', 'wrap long lines'],
+      ['tab', 'next source: journal, then each pod'],
+      ['esc  q', 'back'],
+    ],
+  },
+  {
+    title: 'dialogs',
+    keys: [
+      ['y', 'run the change'],
+      ['n  esc', 'cancel'],
+      ['c', 'stop waiting (a move is never left half-done)'],
+    ],
+  },
+];
+
+export function HelpOverlay({
+  width,
+  height,
+  readOnly,
+}: {
+  width: number;
+  height: number;
+  readOnly: boolean;
+}) {
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Title text="keys" width={width} right={readOnly ? 'read-only: changes are hidden' : ''} />
+      {HELP_SECTIONS.map((section) => (
+        <Box key={section.title} flexDirection="column">
+          <Text bold>{section.title}</Text>
+          {section.keys
+            .filter(([, what]) => !readOnly || !/disable|restart|stop|run the change/.test(what))
+            .map(([keys, what]) => (
+              <Text key={keys} wrap="truncate-end">
+                {'  '}
+                {pad(keys, 20)}
+                {fit(what, width - 22)}
+              </Text>
+            ))}
+        </Box>
+      ))}
+      <Box flexGrow={1} />
+      <Text {...dim()}>esc closes</Text>
+    </Box>
+  );
+}
