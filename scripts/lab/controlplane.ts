@@ -8,12 +8,14 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../../test/helpers/paths.js';
-import { type LabPaths, labPaths } from './daemons.js';
+import { type LabPaths, labPaths } from './daemons/paths.js';
 import { writeLabManifests } from './manifests.js';
 import { ensureLabNode, LAB_NODE_NAME, type LabNode, type LabPorts, labNodePaths, labPorts } from './node.js';
 import type { Log } from './packages.js';
 import { ensureLabPki } from './pki.js';
-import { ensureSystemdImage, installUnit, type LabSystemd, startLabSystemd, systemctl } from './systemd.js';
+import { ensureSystemdImage } from './systemd/image.js';
+import { installUnit, systemctl } from './systemd/units.js';
+import { type LabSystemd, startLabSystemd } from './systemd.js';
 
 export type LabRuntime = 'cri' | 'docker';
 

@@ -54,14 +54,35 @@ function clearActive(ctx: FaultContext, name: string): void {
   fs.rmSync(faultDir(ctx, name), { recursive: true, force: true });
 }
 
+interface FaultSteps {
+  /** dir: the fault's own directory under <lab>/faults/, for what heal needs. */
+  inject(ctx: FaultContext, dir: string): Promise<void>;
+  heal(ctx: FaultContext, dir: string): Promise<void>;
+}
+
+/** A fault is on from the moment its directory is made until it is healed: the steps run in between. */
+function fault(name: string, description: string, steps: FaultSteps): Fault {
+  return {
+    name,
+    description,
+    async inject(ctx) {
+      await steps.inject(ctx, markActive(ctx, name));
+    },
+    async heal(ctx) {
+      await steps.heal(ctx, faultDir(ctx, name));
+      clearActive(ctx, name);
+    },
+  };
+}
+
 /** Keeps the original of a file before a fault edits it; restore puts it back byte for byte. */
-function backup(ctx: FaultContext, name: string, file: string): void {
-  const saved = path.join(markActive(ctx, name), path.basename(file));
+function backup(dir: string, file: string): void {
+  const saved = path.join(dir, path.basename(file));
   if (!fs.existsSync(saved)) fs.copyFileSync(file, saved);
 }
 
-function restore(ctx: FaultContext, name: string, file: string): void {
-  const saved = path.join(faultDir(ctx, name), path.basename(file));
+function restore(dir: string, file: string): void {
+  const saved = path.join(dir, path.basename(file));
   if (!fs.existsSync(saved)) return;
   // Written beside the manifest directory and renamed in: kubelet never reads a half-written file.
   const temp = path.join(path.dirname(path.dirname(file)), `.${path.basename(file)}.heal`);
@@ -82,23 +103,16 @@ const manifest = (ctx: FaultContext, file: string) => path.join(ctx.node.manifes
 const FILL_FILE = 'breakglass-lab-fill';
 
 export const FAULTS: Fault[] = [
-  {
-    name: 'kubelet-stopped',
-    description: 'kubelet.service is stopped: no static pod is started, restarted or removed',
+  fault('kubelet-stopped', 'kubelet.service is stopped: no static pod is started, restarted or removed', {
     async inject(ctx) {
-      markActive(ctx, this.name);
       ctx.ops.systemctl(['stop', 'kubelet.service']);
     },
     async heal(ctx) {
       ctx.ops.systemctl(['start', 'kubelet.service']);
-      clearActive(ctx, this.name);
     },
-  },
-  {
-    name: 'kubelet-crashloop',
-    description: 'kubelet.service crash-loops: a drop-in gives kubelet a flag it does not know',
+  }),
+  fault('kubelet-crashloop', 'kubelet.service crash-loops: a drop-in gives kubelet a flag it does not know', {
     async inject(ctx) {
-      markActive(ctx, this.name);
       ctx.ops.installKubeletDropIn(
         '90-breakglass-fault.conf',
         '[Service]\nEnvironment="KUBELET_EXTRA_ARGS=--bogus-kubelet-flag=true"\nRestartSec=2\n',
@@ -109,86 +123,72 @@ export const FAULTS: Fault[] = [
       ctx.ops.installKubeletDropIn('90-breakglass-fault.conf', null);
       ctx.ops.systemctl(['reset-failed', 'kubelet.service']);
       ctx.ops.systemctl(['restart', 'kubelet.service']);
-      clearActive(ctx, this.name);
     },
-  },
-  {
-    name: 'runtime-stopped',
-    description: 'the container runtime (containerd) is stopped: its socket is dead, containers keep running',
-    async inject(ctx) {
-      markActive(ctx, this.name);
-      await ctx.ops.stopRuntime();
+  }),
+  fault(
+    'runtime-stopped',
+    'the container runtime (containerd) is stopped: its socket is dead, containers keep running',
+    {
+      async inject(ctx) {
+        await ctx.ops.stopRuntime();
+      },
+      async heal(ctx) {
+        await ctx.ops.startRuntime();
+      },
     },
-    async heal(ctx) {
-      await ctx.ops.startRuntime();
-      clearActive(ctx, this.name);
-    },
-  },
-  {
-    name: 'etcd-yaml-error',
-    description: "a YAML error in etcd's manifest: kubelet drops etcd at its next re-list",
-    async inject(ctx) {
+  ),
+  fault('etcd-yaml-error', "a YAML error in etcd's manifest: kubelet drops etcd at its next re-list", {
+    async inject(ctx, dir) {
       const file = manifest(ctx, 'etcd.yaml');
-      backup(ctx, this.name, file);
+      backup(dir, file);
       rewrite(file, `${fs.readFileSync(file, 'utf8')}  broken: [unclosed\n`);
     },
-    async heal(ctx) {
-      restore(ctx, this.name, manifest(ctx, 'etcd.yaml'));
-      clearActive(ctx, this.name);
+    async heal(ctx, dir) {
+      restore(dir, manifest(ctx, 'etcd.yaml'));
     },
-  },
-  {
-    name: 'apiserver-bak',
-    description: 'a .bak copy of the apiserver manifest in the manifest directory: kubelet runs it too',
-    async inject(ctx) {
-      markActive(ctx, this.name);
-      const bak = manifest(ctx, 'kube-apiserver.yaml.bak');
-      fs.copyFileSync(manifest(ctx, 'kube-apiserver.yaml'), bak);
-      fs.chmodSync(bak, 0o600);
+  }),
+  fault(
+    'apiserver-bak',
+    'a .bak copy of the apiserver manifest in the manifest directory: kubelet runs it too',
+    {
+      async inject(ctx) {
+        const bak = manifest(ctx, 'kube-apiserver.yaml.bak');
+        fs.copyFileSync(manifest(ctx, 'kube-apiserver.yaml'), bak);
+        fs.chmodSync(bak, 0o600);
+      },
+      async heal(ctx) {
+        fs.rmSync(manifest(ctx, 'kube-apiserver.yaml.bak'), { force: true });
+      },
     },
-    async heal(ctx) {
-      fs.rmSync(manifest(ctx, 'kube-apiserver.yaml.bak'), { force: true });
-      clearActive(ctx, this.name);
-    },
-  },
-  {
-    name: 'apiserver-bad-flag',
-    description: 'kube-apiserver crash-loops: its manifest has a flag it does not know',
-    async inject(ctx) {
+  ),
+  fault('apiserver-bad-flag', 'kube-apiserver crash-loops: its manifest has a flag it does not know', {
+    async inject(ctx, dir) {
       const file = manifest(ctx, 'kube-apiserver.yaml');
-      backup(ctx, this.name, file);
+      backup(dir, file);
       rewrite(file, withExtraFlag(fs.readFileSync(file, 'utf8'), '--bogus-flag=true'));
     },
-    async heal(ctx) {
-      restore(ctx, this.name, manifest(ctx, 'kube-apiserver.yaml'));
-      clearActive(ctx, this.name);
+    async heal(ctx, dir) {
+      restore(dir, manifest(ctx, 'kube-apiserver.yaml'));
     },
-  },
-  {
-    name: 'etcd-slow-disk',
-    description: "etcd's disk throttled to 20 write IOPS (blkio): WAL fsync p99 far above 10 ms",
-    async inject(ctx) {
-      const dir = markActive(ctx, this.name);
+  }),
+  fault('etcd-slow-disk', "etcd's disk throttled to 20 write IOPS (blkio): WAL fsync p99 far above 10 ms", {
+    async inject(ctx, dir) {
       const file = await blkioThrottleFile(ctx);
       const { majorMinor } = etcdDiskDevice(ctx.node);
       fs.writeFileSync(path.join(dir, 'throttle'), `${file}\n${majorMinor}\n`);
       fs.writeFileSync(file, `${majorMinor} 20`);
     },
-    async heal(ctx) {
-      const saved = path.join(faultDir(ctx, this.name), 'throttle');
+    async heal(_ctx, dir) {
+      const saved = path.join(dir, 'throttle');
       if (fs.existsSync(saved)) {
         const [file, majorMinor] = fs.readFileSync(saved, 'utf8').trim().split('\n');
         // The container may be gone (restarted): then its cgroup, and the throttle with it, is gone too.
         if (file && majorMinor && fs.existsSync(file)) fs.writeFileSync(file, `${majorMinor} 0`);
       }
-      clearActive(ctx, this.name);
     },
-  },
-  {
-    name: 'etcd-disk-full',
-    description: "etcd's data disk filled to the last few MiB",
+  }),
+  fault('etcd-disk-full', "etcd's data disk filled to the last few MiB", {
     async inject(ctx) {
-      markActive(ctx, this.name);
       const stat = fs.statfsSync(ctx.node.etcdDataDir);
       const free = stat.bavail * stat.bsize;
       const leave = 4 * 1024 * 1024;
@@ -198,51 +198,46 @@ export const FAULTS: Fault[] = [
     },
     async heal(ctx) {
       fs.rmSync(path.join(ctx.node.etcdDataDir, FILL_FILE), { force: true });
-      clearActive(ctx, this.name);
     },
-  },
-  {
-    name: 'cert-expired',
-    description: "the API server's serving certificate (pki/apiserver.crt) has expired",
-    async inject(ctx) {
-      backup(ctx, this.name, path.join(ctx.node.root, 'etc/kubernetes/pki/apiserver.crt'));
+  }),
+  fault('cert-expired', "the API server's serving certificate (pki/apiserver.crt) has expired", {
+    async inject(ctx, dir) {
+      backup(dir, path.join(ctx.node.root, 'etc/kubernetes/pki/apiserver.crt'));
       ctx.ops.writeExpiredCertificate();
     },
-    async heal(ctx) {
-      restore(ctx, this.name, path.join(ctx.node.root, 'etc/kubernetes/pki/apiserver.crt'));
-      clearActive(ctx, this.name);
+    async heal(ctx, dir) {
+      restore(dir, path.join(ctx.node.root, 'etc/kubernetes/pki/apiserver.crt'));
     },
-  },
-  {
-    name: 'manifest-removed-pod-running',
-    description:
-      "the trap: with the API server down, kubelet restarted, then kube-scheduler's manifest removed: kubelet keeps the pod running",
-    async inject(ctx) {
-      const dir = markActive(ctx, this.name);
-      // The API server must be down when kubelet starts: a bad flag keeps it crash-looping.
-      await FAULTS.find((f) => f.name === 'apiserver-bad-flag')!.inject(ctx);
-      await apiServerDown(ctx);
-      ctx.ops.systemctl(['restart', 'kubelet.service']);
-      await new Promise((r) => setTimeout(r, 3_000));
-      fs.renameSync(manifest(ctx, 'kube-scheduler.yaml'), path.join(dir, 'kube-scheduler.yaml'));
+  }),
+  fault(
+    'manifest-removed-pod-running',
+    "the trap: with the API server down, kubelet restarted, then kube-scheduler's manifest removed: kubelet keeps the pod running",
+    {
+      async inject(ctx, dir) {
+        // The API server must be down when kubelet starts: a bad flag keeps it crash-looping.
+        await findFault('apiserver-bad-flag').inject(ctx);
+        await apiServerDown(ctx);
+        ctx.ops.systemctl(['restart', 'kubelet.service']);
+        await new Promise((r) => setTimeout(r, 3_000));
+        fs.renameSync(manifest(ctx, 'kube-scheduler.yaml'), path.join(dir, 'kube-scheduler.yaml'));
+      },
+      async heal(ctx, dir) {
+        const saved = path.join(dir, 'kube-scheduler.yaml');
+        if (fs.existsSync(saved)) {
+          const temp = path.join(path.dirname(ctx.node.manifests), '.kube-scheduler.yaml.heal');
+          fs.copyFileSync(saved, temp);
+          fs.renameSync(temp, manifest(ctx, 'kube-scheduler.yaml'));
+        }
+        // kubelet started while the API server was down never deletes a pod, so the crash-looping
+        // apiserver would block the healed one (same pod name) for good: an operator removes it through
+        // the runtime with kubelet stopped, and kubelet starts the healed one.
+        ctx.ops.systemctl(['stop', 'kubelet.service']);
+        await findFault('apiserver-bad-flag').heal(ctx);
+        await ctx.ops.removePods('kube-apiserver');
+        ctx.ops.systemctl(['start', 'kubelet.service']);
+      },
     },
-    async heal(ctx) {
-      const saved = path.join(faultDir(ctx, this.name), 'kube-scheduler.yaml');
-      if (fs.existsSync(saved)) {
-        const temp = path.join(path.dirname(ctx.node.manifests), '.kube-scheduler.yaml.heal');
-        fs.copyFileSync(saved, temp);
-        fs.renameSync(temp, manifest(ctx, 'kube-scheduler.yaml'));
-      }
-      // kubelet started while the API server was down never deletes a pod, so the crash-looping
-      // apiserver would block the healed one (same pod name) for good: an operator removes it through
-      // the runtime with kubelet stopped, and kubelet starts the healed one.
-      ctx.ops.systemctl(['stop', 'kubelet.service']);
-      await FAULTS.find((f) => f.name === 'apiserver-bad-flag')!.heal(ctx);
-      await ctx.ops.removePods('kube-apiserver');
-      ctx.ops.systemctl(['start', 'kubelet.service']);
-      clearActive(ctx, this.name);
-    },
-  },
+  ),
 ];
 
 export function findFault(name: string): Fault {

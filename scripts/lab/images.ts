@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ctr, dockerCli, dockerGet, type LabPaths, runChecked } from './daemons.js';
+import { ctr, dockerCli, dockerGet, runChecked } from './daemons/clients.js';
+import type { LabPaths } from './daemons/paths.js';
 import type { Log } from './packages.js';
 
 export const LAB_IMAGES = {

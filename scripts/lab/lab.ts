@@ -12,19 +12,15 @@ import {
   controlPlaneUp,
   readSettings,
 } from './controlplane.js';
-import {
-  daemonsAnswer,
-  labPaths,
-  startDaemons,
-  startLabContainerd,
-  stopContainerd,
-  stopDaemons,
-} from './daemons.js';
+import { daemonsAnswer } from './daemons/clients.js';
+import { labPaths } from './daemons/paths.js';
+import { startDaemons, startLabContainerd, stopContainerd, stopDaemons } from './daemons.js';
 import { activeFaults, type FaultContext, findFault } from './faults.js';
 import { ensureLabImages, LAB_IMAGES, type LabImages } from './images.js';
 import { ensureDebianPackages, LAB_PACKAGES, type Log } from './packages.js';
-import { writeExpiredCertificate } from './pki.js';
-import { labSystemdPaths, stopLabSystemd, systemctl, writeDropIn } from './systemd.js';
+import { writeExpiredCertificate } from './pki/expired.js';
+import { systemctl, writeDropIn } from './systemd/units.js';
+import { labSystemdPaths, stopLabSystemd } from './systemd.js';
 
 export const DEFAULT_LAB_DIR = '/var/lib/breakglass-lab';
 

@@ -1,12 +1,15 @@
 // The lab node's static pod manifests, laid out as kubeadm writes them (metadata, annotations, flags,
 // probes and their thresholds, hostNetwork, priority, hostPath volumes), with every port moved by the
 // lab's offset and every address on loopback. etcd is Debian's real etcd; the apiserver, controller
-// manager and scheduler run the stand-in (standin.ts), copied to <nodeRoot>/opt/breakglass/.
+// manager and scheduler run the stand-in (standin.ts), bundled by esbuild into one file in
+// <nodeRoot>/opt/breakglass/.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import { stringify } from 'yaml';
 import { type LabPorts, labPorts } from './node.js';
+import { bytewise, type PodParts, staticPod, type Volume, volume } from './static-pod.js';
 
 export interface LabManifestOptions {
   nodeName: string;
@@ -30,133 +33,6 @@ const PKI = '/etc/kubernetes/pki';
 export const STANDIN_DIR = '/opt/breakglass';
 export const STANDIN_PATH = `${STANDIN_DIR}/standin.js`;
 const COMPILED_STANDIN = fileURLToPath(new URL('./standin.js', import.meta.url));
-
-// ---------------------------------------------------------------------------------------------
-// Pod building blocks, in kubeadm's shapes (keys in the order kubeadm's YAML has them: sorted)
-
-type HostPathType = 'DirectoryOrCreate' | 'FileOrCreate' | 'Directory';
-
-interface Volume {
-  name: string;
-  hostPath: string;
-  type: HostPathType;
-  mountPath: string;
-  readOnly: boolean;
-}
-
-interface Probes {
-  scheme: 'HTTP' | 'HTTPS';
-  port: number;
-  liveness: string;
-  /** Only etcd and the apiserver have a readiness probe in kubeadm's manifests. */
-  readiness: string | null;
-  startup: string;
-}
-
-interface PodParts {
-  name: LabComponent;
-  annotations: Record<string, string> | null;
-  image: string;
-  command: string[];
-  probes: Probes;
-  requests: Record<string, string>;
-  volumes: Volume[];
-  /** kubeadm lists etcd's mounts data first; every other pod's mounts are sorted by name. */
-  mountOrder?: string[];
-}
-
-function httpGet(probes: Probes, urlPath: string) {
-  return { host: '127.0.0.1', path: urlPath, port: probes.port, scheme: probes.scheme };
-}
-
-/** kubeadm's thresholds: liveness 8 x 10 s, readiness 3 x 1 s, startup 24 x 10 s, all with a 15 s timeout. */
-function probeFields(probes: Probes): Record<string, object> {
-  return {
-    livenessProbe: {
-      failureThreshold: 8,
-      httpGet: httpGet(probes, probes.liveness),
-      initialDelaySeconds: 10,
-      periodSeconds: 10,
-      timeoutSeconds: 15,
-    },
-    ...(probes.readiness === null
-      ? {}
-      : {
-          readinessProbe: {
-            failureThreshold: 3,
-            httpGet: httpGet(probes, probes.readiness),
-            periodSeconds: 1,
-            timeoutSeconds: 15,
-          },
-        }),
-    startupProbe: {
-      failureThreshold: 24,
-      httpGet: httpGet(probes, probes.startup),
-      initialDelaySeconds: 10,
-      periodSeconds: 10,
-      timeoutSeconds: 15,
-    },
-  };
-}
-
-/** Go's order: bytewise, not the locale's. */
-const bytewise = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const byName = (a: { name: string }, b: { name: string }): number => bytewise(a.name, b.name);
-
-function volumeMounts(parts: PodParts): object[] {
-  const order = parts.mountOrder;
-  const volumes = order
-    ? order.map((name) => parts.volumes.find((v) => v.name === name)!)
-    : [...parts.volumes].sort(byName);
-  return volumes.map((v) => ({
-    mountPath: v.mountPath,
-    name: v.name,
-    ...(v.readOnly ? { readOnly: true } : {}),
-  }));
-}
-
-/** Go's YAML output sorts map keys bytewise: kubeadm's manifests list fields in that order. */
-function sortedKeys(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(fields).sort(([a], [b]) => bytewise(a, b)));
-}
-
-function staticPod(parts: PodParts): object {
-  const container = sortedKeys({
-    command: parts.command,
-    image: parts.image,
-    imagePullPolicy: 'IfNotPresent',
-    name: parts.name,
-    resources: { requests: parts.requests },
-    volumeMounts: volumeMounts(parts),
-    ...probeFields(parts.probes),
-  });
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      ...(parts.annotations ? { annotations: parts.annotations } : {}),
-      creationTimestamp: null,
-      labels: { component: parts.name, tier: 'control-plane' },
-      name: parts.name,
-      namespace: 'kube-system',
-    },
-    spec: {
-      containers: [container],
-      hostNetwork: true,
-      priority: 2000001000,
-      priorityClassName: 'system-node-critical',
-      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-      volumes: [...parts.volumes]
-        .sort(byName)
-        .map((v) => ({ hostPath: { path: v.hostPath, type: v.type }, name: v.name })),
-    },
-    status: {},
-  };
-}
-
-function volume(name: string, hostPath: string, type: HostPathType, readOnly: boolean): Volume {
-  return { name, hostPath, type, mountPath: hostPath, readOnly };
-}
 
 /** The system CA bundles kubeadm mounts into the apiserver and the controller manager. */
 const CA_BUNDLE_VOLUMES: Volume[] = [
@@ -291,75 +167,72 @@ function kubeconfigVolume(file: string): Volume {
   return volume('kubeconfig', `/etc/kubernetes/${file}`, 'FileOrCreate', true);
 }
 
-function controllerManagerPod(ports: LabPorts): PodParts {
-  const kubeconfig = '/etc/kubernetes/controller-manager.conf';
+interface ControllerParts {
+  name: 'kube-controller-manager' | 'kube-scheduler';
+  port: number;
+  /** Under /etc/kubernetes: the component's API access, its delegated authentication and authorization. */
+  kubeconfigFile: string;
+  /** The flags of this component alone. */
+  flags: string[];
+  cpu: string;
+  volumes: Volume[];
+}
+
+/** The controller manager and the scheduler: leader election through the apiserver, HTTPS /healthz probes. */
+function controllerPod(parts: ControllerParts): PodParts {
+  const kubeconfig = `/etc/kubernetes/${parts.kubeconfigFile}`;
+  // kubeadm writes its flags sorted by name; the lab's serving flags come after them.
   const flags = [
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
     '--bind-address=127.0.0.1',
-    `--client-ca-file=${PKI}/ca.crt`,
-    '--cluster-name=kubernetes',
-    `--cluster-signing-cert-file=${PKI}/ca.crt`,
-    `--cluster-signing-key-file=${PKI}/ca.key`,
-    '--controllers=*,bootstrapsigner,tokencleaner',
     `--kubeconfig=${kubeconfig}`,
     '--leader-elect=true',
-    `--requestheader-client-ca-file=${PKI}/front-proxy-ca.crt`,
-    `--root-ca-file=${PKI}/ca.crt`,
-    `--service-account-private-key-file=${PKI}/sa.key`,
-    '--use-service-account-credentials=true',
-    ...servingFlags(ports.controllerManager),
-  ];
-  const flexvolume = '/usr/libexec/kubernetes/kubelet-plugins/volume/exec';
+    ...parts.flags,
+  ].sort(bytewise);
   return {
-    name: 'kube-controller-manager',
+    name: parts.name,
     annotations: null,
-    image: `registry.k8s.io/kube-controller-manager:${KUBERNETES_VERSION}`,
-    command: standinCommand('kube-controller-manager', flags),
-    probes: {
-      scheme: 'HTTPS',
-      port: ports.controllerManager,
-      liveness: '/healthz',
-      readiness: null,
-      startup: '/healthz',
-    },
-    requests: { cpu: '200m' },
-    volumes: [
-      ...CA_BUNDLE_VOLUMES,
-      volume('flexvolume-dir', flexvolume, 'DirectoryOrCreate', false),
-      K8S_CERTS,
-      kubeconfigVolume('controller-manager.conf'),
-      STANDIN_VOLUME,
-    ],
+    image: `registry.k8s.io/${parts.name}:${KUBERNETES_VERSION}`,
+    command: standinCommand(parts.name, [...flags, ...servingFlags(parts.port)]),
+    probes: { scheme: 'HTTPS', port: parts.port, liveness: '/healthz', readiness: null, startup: '/healthz' },
+    requests: { cpu: parts.cpu },
+    volumes: [...parts.volumes, K8S_CERTS, kubeconfigVolume(parts.kubeconfigFile), STANDIN_VOLUME],
   };
 }
 
+function controllerManagerPod(ports: LabPorts): PodParts {
+  const flexvolume = '/usr/libexec/kubernetes/kubelet-plugins/volume/exec';
+  return controllerPod({
+    name: 'kube-controller-manager',
+    port: ports.controllerManager,
+    kubeconfigFile: 'controller-manager.conf',
+    flags: [
+      `--client-ca-file=${PKI}/ca.crt`,
+      '--cluster-name=kubernetes',
+      `--cluster-signing-cert-file=${PKI}/ca.crt`,
+      `--cluster-signing-key-file=${PKI}/ca.key`,
+      '--controllers=*,bootstrapsigner,tokencleaner',
+      `--requestheader-client-ca-file=${PKI}/front-proxy-ca.crt`,
+      `--root-ca-file=${PKI}/ca.crt`,
+      `--service-account-private-key-file=${PKI}/sa.key`,
+      '--use-service-account-credentials=true',
+    ],
+    cpu: '200m',
+    volumes: [...CA_BUNDLE_VOLUMES, volume('flexvolume-dir', flexvolume, 'DirectoryOrCreate', false)],
+  });
+}
+
 function schedulerPod(ports: LabPorts): PodParts {
-  const kubeconfig = '/etc/kubernetes/scheduler.conf';
-  const flags = [
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
-    '--bind-address=127.0.0.1',
-    `--kubeconfig=${kubeconfig}`,
-    '--leader-elect=true',
-    ...servingFlags(ports.scheduler),
-  ];
-  return {
+  return controllerPod({
     name: 'kube-scheduler',
-    annotations: null,
-    image: `registry.k8s.io/kube-scheduler:${KUBERNETES_VERSION}`,
-    command: standinCommand('kube-scheduler', flags),
-    probes: {
-      scheme: 'HTTPS',
-      port: ports.scheduler,
-      liveness: '/healthz',
-      readiness: null,
-      startup: '/healthz',
-    },
-    requests: { cpu: '100m' },
-    // kubeadm mounts the kubeconfig alone; the lab adds the pki for the serving certificate.
-    volumes: [K8S_CERTS, kubeconfigVolume('scheduler.conf'), STANDIN_VOLUME],
-  };
+    port: ports.scheduler,
+    kubeconfigFile: 'scheduler.conf',
+    flags: [],
+    cpu: '100m',
+    // kubeadm mounts the kubeconfig alone; the lab adds the pki (controllerPod) for the serving certificate.
+    volumes: [],
+  });
 }
 
 function podParts(component: LabComponent, { nodeName, portOffset }: LabManifestOptions): PodParts {
@@ -408,14 +281,36 @@ function writeIfChanged(file: string, content: string, mode: number): boolean {
 }
 
 /**
- * Copies the compiled stand-in to <nodeRoot>/opt/breakglass/standin.js, with a package.json that makes
- * node load it as the ES module it is.
+ * The compiled stand-in and the modules it imports as one ES module, by esbuild. The paths in its comments
+ * are relative to the stand-in's directory, so the bytes are the same wherever the checkout is and
+ * whatever the working directory: a lab already up sees no change.
+ */
+function bundleStandin(): string {
+  const result = buildSync({
+    entryPoints: [COMPILED_STANDIN],
+    absWorkingDir: path.dirname(COMPILED_STANDIN),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    write: false,
+  });
+  const [output] = result.outputFiles;
+  if (output === undefined || result.outputFiles.length !== 1) {
+    throw new Error(`esbuild made ${result.outputFiles.length} files of ${COMPILED_STANDIN}, not one`);
+  }
+  return output.text;
+}
+
+/**
+ * Writes the compiled stand-in to <nodeRoot>/opt/breakglass/standin.js, bundled with the modules it imports
+ * into that one file, with a package.json that makes node load it as the ES module it is.
  */
 export function installStandin(nodeRoot: string): string {
   const dir = path.join(nodeRoot, STANDIN_DIR);
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   const target = path.join(dir, 'standin.js');
-  writeIfChanged(target, fs.readFileSync(COMPILED_STANDIN, 'utf8'), 0o644);
+  writeIfChanged(target, bundleStandin(), 0o644);
   writeIfChanged(path.join(dir, 'package.json'), '{ "type": "module" }\n', 0o644);
   return target;
 }

@@ -9,8 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type LabPaths, labPaths } from '../../scripts/lab/daemons.js';
-import { installUnit, SYSTEMD_CONTAINER, systemctl } from '../../scripts/lab/systemd.js';
+import { type LabPaths, labPaths } from '../../scripts/lab/daemons/paths.js';
+import { SYSTEMD_CONTAINER } from '../../scripts/lab/systemd/container.js';
+import { installUnit, systemctl } from '../../scripts/lab/systemd/units.js';
 import {
   BATCH_MS,
   followJournal,

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
-import { dockerCli, labPaths } from '../../scripts/lab/daemons.js';
+import { dockerCli } from '../../scripts/lab/daemons/clients.js';
+import { labPaths } from '../../scripts/lab/daemons/paths.js';
 import { containerdImageNames, criImageName, ensureLabImages } from '../../scripts/lab/images.js';
 import {
   LAB_COMPONENTS,
@@ -19,7 +20,9 @@ import {
   writeLabManifests,
 } from '../../scripts/lab/manifests.js';
 import { labPorts } from '../../scripts/lab/node.js';
-import { ensureLabPki, labPkiDir, writeExpiredCertificate } from '../../scripts/lab/pki.js';
+import { writeExpiredCertificate } from '../../scripts/lab/pki/expired.js';
+import { labPkiDir } from '../../scripts/lab/pki/files.js';
+import { ensureLabPki } from '../../scripts/lab/pki.js';
 import { labEnv } from '../helpers/lab.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { REPO_ROOT } from '../helpers/paths.js';

@@ -7,18 +7,14 @@ import * as fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { controlPlaneUp } from '../../scripts/lab/controlplane.js';
-import { type LabPaths, labPaths, mountsUnder } from '../../scripts/lab/daemons.js';
+import { type LabPaths, labPaths } from '../../scripts/lab/daemons/paths.js';
+import { mountsUnder } from '../../scripts/lab/daemons/proc.js';
 import { type PodSpec, runCriPod } from '../../scripts/lab/pods.js';
-import {
-  ensureSystemdImage,
-  installUnit,
-  type LabSystemd,
-  SYSTEMD_CONTAINER,
-  startContainerdService,
-  startLabSystemd,
-  stopLabSystemd,
-  systemctl,
-} from '../../scripts/lab/systemd.js';
+import { SYSTEMD_CONTAINER } from '../../scripts/lab/systemd/container.js';
+import { startContainerdService } from '../../scripts/lab/systemd/containerd-service.js';
+import { ensureSystemdImage } from '../../scripts/lab/systemd/image.js';
+import { installUnit, systemctl } from '../../scripts/lab/systemd/units.js';
+import { type LabSystemd, startLabSystemd, stopLabSystemd } from '../../scripts/lab/systemd.js';
 import { CriClient } from '../../src/clients/cri.js';
 import { labEnv } from '../helpers/lab.js';
 import { REPO_ROOT } from '../helpers/paths.js';

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { componentHealth, probe } from '../../scripts/lab/controlplane.js';
-import { labRuntimeProcesses, mountsUnder } from '../../scripts/lab/daemons.js';
+import { labRuntimeProcesses, mountsUnder } from '../../scripts/lab/daemons/proc.js';
 import { labDown, labFault, labHeal, labUp } from '../../scripts/lab/lab.js';
 import { labPorts } from '../../scripts/lab/node.js';
 import { labEnv } from '../helpers/lab.js';

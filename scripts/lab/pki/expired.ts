@@ -1,0 +1,96 @@
+// The expired-certificate fault: a leaf re-issued by its own CA with a validity that ended yesterday.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CERT_MODE, certPath, keyPath, labPkiDir, writeAtomically } from './files.js';
+import { openssl, withTempDir } from './openssl.js';
+import { type CaName, type LabLeafName, LEAF_CA } from './specs.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** OpenSSL's `openssl ca -startdate/-enddate` form: YYYYMMDDHHMMSSZ. */
+function opensslTime(date: Date): string {
+  return `${date.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+}
+
+function throwawayCaConfig(dir: string): string {
+  const database = path.join(dir, 'index.txt');
+  const serial = path.join(dir, 'serial');
+  fs.writeFileSync(database, '');
+  fs.writeFileSync(serial, `${randomBytes(8).toString('hex')}\n`);
+  const config = path.join(dir, 'ca.cnf');
+  fs.writeFileSync(
+    config,
+    [
+      '[ca]',
+      'default_ca = lab',
+      '[lab]',
+      `database = ${database}`,
+      `serial = ${serial}`,
+      `new_certs_dir = ${dir}`,
+      'default_md = sha256',
+      'policy = any_subject',
+      'copy_extensions = copyall',
+      'unique_subject = no',
+      'email_in_dn = no',
+      '[any_subject]',
+      'organizationName = optional',
+      'commonName = supplied',
+      '',
+    ].join('\n'),
+  );
+  return config;
+}
+
+/**
+ * Re-issues pki/<name>.crt with its own key, subject and extensions (SANs included), signed by its CA,
+ * valid from a year ago until yesterday. Returns the certificate's path. The caller keeps the original
+ * to heal: nothing here can make the expired certificate valid again.
+ */
+export function writeExpiredCertificate(nodeRoot: string, name: LabLeafName = 'apiserver'): string {
+  const ca: CaName | undefined = LEAF_CA[name];
+  if (!ca) throw new Error(`no lab certificate named ${name}: one of ${Object.keys(LEAF_CA).join(', ')}`);
+  const pki = labPkiDir(nodeRoot);
+  const certFile = certPath(pki, name);
+  const keyFile = keyPath(pki, name);
+  const now = Date.now();
+  const expired = withTempDir((dir) => {
+    const request = path.join(dir, 'request.csr');
+    openssl([
+      'x509',
+      '-x509toreq',
+      '-in',
+      certFile,
+      '-signkey',
+      keyFile,
+      '-copy_extensions',
+      'copyall',
+      '-out',
+      request,
+    ]);
+    const out = path.join(dir, 'expired.crt');
+    openssl([
+      'ca',
+      '-batch',
+      '-notext',
+      '-preserveDN',
+      '-config',
+      throwawayCaConfig(dir),
+      '-cert',
+      certPath(pki, ca),
+      '-keyfile',
+      keyPath(pki, ca),
+      '-startdate',
+      opensslTime(new Date(now - 366 * DAY_MS)),
+      '-enddate',
+      opensslTime(new Date(now - DAY_MS)),
+      '-in',
+      request,
+      '-out',
+      out,
+    ]);
+    return fs.readFileSync(out, 'utf8');
+  });
+  writeAtomically(certFile, expired, CERT_MODE);
+  return certFile;
+}
