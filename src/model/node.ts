@@ -55,14 +55,9 @@ export function nodeModel(facts: NodeFacts): NodeModel {
 }
 
 /** The static pods the two directories hold (a holding directory that is not there holds none). */
-export function staticPodsOfFacts(facts: Pick<NodeFacts, 'dirs'>): StaticPod[] {
+function staticPodsOfFacts(facts: Pick<NodeFacts, 'dirs'>): StaticPod[] {
   const holding = facts.dirs.holding.error ? null : facts.dirs.holding;
   return staticPodsOf(facts.dirs.manifests, holding);
-}
-
-/** Whether the API server answers, from its pod's own health probe; null when not known. */
-export function apiServerAnswers(model: NodeModel): boolean | null {
-  return model.apiServer ? model.apiServer.ok : null;
 }
 
 /** The pod now, by the runtime's identity (it keeps that when its manifest moves). */

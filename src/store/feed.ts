@@ -17,8 +17,3 @@ export interface FeedHost {
 export interface Feed {
   close(): void | Promise<void>;
 }
-
-/** `at` now and no error: the source answered. */
-export function answered<T>(value: T): { value: T; error: null; at: number } {
-  return { value, error: null, at: Date.now() };
-}

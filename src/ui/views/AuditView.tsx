@@ -3,7 +3,7 @@ import { Box, Text } from 'ink';
 import type { AuditLine } from '../../model/audit.js';
 import { fit, pad } from '../format.js';
 import { color, dim } from '../theme.js';
-import { Title } from './Footer.js';
+import { Title } from './Title.js';
 
 export function AuditView({
   lines,

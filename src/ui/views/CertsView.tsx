@@ -4,7 +4,7 @@ import { EXPIRY_WARNING_DAYS } from '../../node/kubeadm-pki.js';
 import type { CertificateInfo } from '../../sources/certs.js';
 import { duration, fit, pad } from '../format.js';
 import { color, dim, type Tone } from '../theme.js';
-import { Title } from './Footer.js';
+import { Title } from './Title.js';
 
 export function certRows(certs: CertificateInfo[], now: number): { cells: string[]; tone: Tone | null }[] {
   return certs.map((c) => {

@@ -2,7 +2,7 @@
 import { Box, Text } from 'ink';
 import type { Plan } from '../../procedures/procedure.js';
 import { color } from '../theme.js';
-import { Title } from './Footer.js';
+import { Title } from './Title.js';
 
 export function ConfirmOverlay({ plan, width, height }: { plan: Plan; width: number; height: number }) {
   return (

@@ -1,4 +1,4 @@
-// The bottom line: a message, or the keys of this screen; and a view's title line.
+// The bottom line: a message, or the keys of this screen.
 import { Text } from 'ink';
 import { fit } from '../format.js';
 import { color, type Tone } from '../theme.js';
@@ -15,15 +15,3 @@ export const MAIN_KEYS_HINT =
   '↑↓/jk select  enter logs  tab pane  d/e disable/enable  r restart  x stop  K kubelet  m manifest  c certs  a audit  ? help  q quit';
 export const READONLY_KEYS_HINT =
   '↑↓/jk select  enter logs  tab pane  m manifest  c certs  a audit  ? help  q quit   (read-only)';
-
-export function Title({ text, width, right }: { text: string; width: number; right?: string }) {
-  const r = right ? ` ${right} ` : '';
-  const left = fit(`── ${text} `, Math.max(1, width - r.length));
-  return (
-    <Text bold wrap="truncate-end">
-      {left}
-      {'─'.repeat(Math.max(0, width - left.length - r.length))}
-      {r}
-    </Text>
-  );
-}

@@ -2,7 +2,7 @@
 import { Box, Text } from 'ink';
 import { fit, pad } from '../format.js';
 import { dim } from '../theme.js';
-import { Title } from './Footer.js';
+import { Title } from './Title.js';
 
 export const HELP_SECTIONS: { title: string; keys: [string, string][] }[] = [
   {

@@ -1,8 +1,8 @@
-// A log line as one row (time dimmed, errors red, warnings yellow), and the log pane of the main screen.
+// The log pane of the main screen: the newest lines of kubelet's journal or the selected pod's log.
 import { Box, Text } from 'ink';
 import type { LogEntry } from '../../model/log-buffer.js';
-import { clock, fit } from '../format.js';
-import { color, dim } from '../theme.js';
+import { fit } from '../format.js';
+import { LogLineText } from './LogLine.js';
 
 export function LogPane({
   title,
@@ -24,27 +24,5 @@ export function LogPane({
         <LogLineText key={line.seq} line={line} width={width} />
       ))}
     </Box>
-  );
-}
-
-export function LogLineText({
-  line,
-  width,
-  highlight,
-}: {
-  line: LogEntry;
-  width: number;
-  highlight?: boolean;
-}) {
-  const time = line.time ? `${clock(line.time)} ` : '';
-  return (
-    <Text
-      wrap="truncate-end"
-      inverse={highlight}
-      color={color(line.level === 'error' ? 'error' : line.level === 'warning' ? 'warning' : null)}
-    >
-      <Text {...dim()}>{time}</Text>
-      {fit(line.text, Math.max(1, width - time.length))}
-    </Text>
   );
 }

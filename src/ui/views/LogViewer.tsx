@@ -5,7 +5,7 @@ import type { LogBuffer, LogEntry } from '../../model/log-buffer.js';
 import { clock, fit, wrapLine } from '../format.js';
 import type { LogViewState } from '../state/log-view.js';
 import { color, dim } from '../theme.js';
-import { Title } from './Footer.js';
+import { Title } from './Title.js';
 
 export interface LogViewerProps {
   title: string;

@@ -3,7 +3,7 @@ import { Box, Text } from 'ink';
 import type { Finding } from '../../sources/manifests/types.js';
 import { fit } from '../format.js';
 import { color, dim, type Tone } from '../theme.js';
-import { Title } from './Footer.js';
+import { Title } from './Title.js';
 
 export interface ManifestViewProps {
   title: string;

@@ -4,8 +4,8 @@ import { Box, Text } from 'ink';
 import type { LogEntry } from '../../model/log-buffer.js';
 import { duration, fit } from '../format.js';
 import { color } from '../theme.js';
-import { Title } from './Footer.js';
-import { LogLineText } from './LogPane.js';
+import { LogLineText } from './LogLine.js';
+import { Title } from './Title.js';
 
 export function ProgressOverlay({
   title,
