@@ -26,10 +26,16 @@ export function breakglassJson<T>(
   }
 }
 
-/** Runs the real binary and resolves when it exits. */
-export function breakglassAsync(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(BIN, args, { env });
+/**
+ * Runs the real binary and resolves when it exits. With timeoutMs, one that runs longer is killed and the
+ * promise rejects: a command that must not hang (on a hung socket, say) fails the test instead of stalling it.
+ */
+export function breakglassAsync(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, args, { env: options.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -38,6 +44,16 @@ export function breakglassAsync(args: string[], env: NodeJS.ProcessEnv = process
     child.stderr.on('data', (d) => {
       stderr += d;
     });
-    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            child.kill('SIGKILL');
+            reject(new Error(`breakglass ${args[0]} did not exit within ${options.timeoutMs} ms`));
+          }, options.timeoutMs);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
   });
 }

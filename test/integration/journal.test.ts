@@ -22,6 +22,7 @@ import {
 } from '../../src/sources/journal/follow.js';
 import type { JournalEntry } from '../../src/sources/journal/parse.js';
 import { labEnv } from '../helpers/lab.js';
+import { until } from '../helpers/wait.js';
 
 const UNIT = 'breakglass-journal-test.service';
 const TOKEN = randomBytes(6).toString('hex');
@@ -31,7 +32,7 @@ const UNITS = [UNIT, NEW_UNIT];
 const FLOOD = 20_000;
 const LONG_BYTES = 100_000;
 const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
-const WAIT_MS = 60_000;
+const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
 
 let paths: LabPaths;
 let journalDir: string;
@@ -104,16 +105,6 @@ function docker(args: string[]): { status: number | null; stdout: string; stderr
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-async function waitFor<T>(what: string, probe: () => T | null | undefined | false, ms = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** A process that is gone, or a zombie nobody has reaped yet, is not running. */
 function running(pid: number): boolean {
   try {
@@ -155,7 +146,7 @@ before(async () => {
   // A first run, so the unit has history: the backlog then ends at a cursor that following starts after.
   installUnit(paths, UNIT, unitText('breakglass journal test unit (throwaway)', [`echo warmup ${TOKEN}`]));
   systemctl(paths, ['start', UNIT]);
-  await waitFor('the warm-up line in the journal', () => journalTexts(UNIT).includes(`warmup ${TOKEN}`));
+  await until('the warm-up line in the journal', () => journalTexts(UNIT).includes(`warmup ${TOKEN}`), WAIT);
   installUnit(paths, UNIT, unitText('breakglass journal test unit (throwaway)', FLOOD_SCRIPT));
 });
 
@@ -203,20 +194,22 @@ test("a unit's lines arrive: backlog, escapes gone, a 20 000-line flood in few b
       (error) => errors.push(error),
     ),
   );
-  await waitFor('the backlog', () => backlog);
+  await until('the backlog', () => backlog, WAIT);
   // The last 3 entries of the warm-up run: its line and systemd's about it.
   assert.equal(backlog!.length, 3);
   assert.ok(
     backlog!.some((entry) => entry.text === `warmup ${TOKEN}`),
     backlog!.map((e) => e.text).join(' | '),
   );
-  await waitFor('journalctl following', () =>
-    journalctlProcesses([UNIT]).some((pid) => pid === follower.pid),
+  await until(
+    'journalctl following',
+    () => journalctlProcesses([UNIT]).some((pid) => pid === follower.pid),
+    WAIT,
   );
   const started = Date.now();
   systemctl(paths, ['start', '--no-block', UNIT]);
 
-  await waitFor("the unit's last line", () => mine.some((entry) => entry.text === `done ${TOKEN}`));
+  await until("the unit's last line", () => mine.some((entry) => entry.text === `done ${TOKEN}`), WAIT);
   const elapsed = Date.now() - started;
   assert.deepEqual(errors, []);
 
@@ -273,7 +266,10 @@ test("a unit's lines arrive: backlog, escapes gone, a 20 000-line flood in few b
   // close() kills journalctl.
   assert.deepEqual(journalctlProcesses([UNIT]), [follower.pid]);
   follower.close();
-  await waitFor('journalctl to end', () => journalctlProcesses([UNIT]).length === 0, 5_000);
+  await until('journalctl to end', () => journalctlProcesses([UNIT]).length === 0, {
+    ...WAIT,
+    timeoutMs: 5_000,
+  });
 });
 
 test('following a unit with no entries yet misses none of its first lines', { timeout: 60_000 }, async () => {
@@ -286,10 +282,13 @@ test('following a unit with no entries yet misses none of its first lines', { ti
       (error) => errors.push(error),
     ),
   );
-  await waitFor('journalctl following', () =>
-    journalctlProcesses([NEW_UNIT]).some(
-      (pid) => pid === follower.pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--follow'),
-    ),
+  await until(
+    'journalctl following',
+    () =>
+      journalctlProcesses([NEW_UNIT]).some(
+        (pid) => pid === follower.pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--follow'),
+      ),
+    WAIT,
   );
   await sleep(500);
   installUnit(
@@ -298,7 +297,7 @@ test('following a unit with no entries yet misses none of its first lines', { ti
     unitText('breakglass journal test unit, new (throwaway)', [`seq -f 'new ${TOKEN} %g' 1 3000`]),
   );
   systemctl(paths, ['start', '--no-block', NEW_UNIT]);
-  await waitFor('the last line', () => texts.includes(`new ${TOKEN} 3000`));
+  await until('the last line', () => texts.includes(`new ${TOKEN} 3000`), WAIT);
   assert.deepEqual(errors, []);
   const lines = texts.filter((text) => text.startsWith(`new ${TOKEN} `));
   assert.deepEqual(
@@ -306,7 +305,10 @@ test('following a unit with no entries yet misses none of its first lines', { ti
     Array.from({ length: 3000 }, (_, i) => `new ${TOKEN} ${i + 1}`),
   );
   follower.close();
-  await waitFor('journalctl to end', () => journalctlProcesses([NEW_UNIT]).length === 0, 5_000);
+  await until('journalctl to end', () => journalctlProcesses([NEW_UNIT]).length === 0, {
+    ...WAIT,
+    timeoutMs: 5_000,
+  });
 });
 
 test("kubelet.service's entries are read (the backlog), and aborting the signal stops journalctl", async () => {
@@ -320,7 +322,7 @@ test("kubelet.service's entries are read (the backlog), and aborting the signal 
       (error) => errors.push(error),
     ),
   );
-  await waitFor("kubelet's entries", () => entries.length > 0, 15_000);
+  await until("kubelet's entries", () => entries.length > 0, { ...WAIT, timeoutMs: 15_000 });
   await sleep(200);
   assert.deepEqual(errors, []);
   assert.ok(entries.length <= 50 + 5, `${entries.length} entries`);
@@ -334,7 +336,7 @@ test("kubelet.service's entries are read (the backlog), and aborting the signal 
   }
   const pid = follower.pid!;
   controller.abort();
-  await waitFor('journalctl to end', () => !running(pid), 5_000);
+  await until('journalctl to end', () => !running(pid), { ...WAIT, timeoutMs: 5_000 });
 });
 
 test('a missing journalctl binary gives the plain-words message', async () => {
@@ -347,7 +349,7 @@ test('a missing journalctl binary gives the plain-words message', async () => {
       (error) => errors.push(error),
     ),
   );
-  await waitFor('the error', () => errors.length > 0, 5_000);
+  await until('the error', () => errors.length > 0, { ...WAIT, timeoutMs: 5_000 });
   await sleep(100);
   assert.equal(errors.length, 1);
   assert.equal(errors[0]!.message, JOURNALCTL_MISSING);
@@ -367,7 +369,7 @@ test('a directory with no journal gives an error (or nothing), never a hang; a m
         (error) => errors.push(error),
       ),
     );
-    await waitFor('an error', () => errors.length > 0, 5_000).catch(() => null);
+    await until('an error', () => errors.length > 0, { ...WAIT, timeoutMs: 5_000 }).catch(() => null);
     assert.deepEqual(entries, []);
     if (directory !== empty) assert.equal(errors.length, 1, `no error for ${directory}`);
     for (const error of errors) {
@@ -378,13 +380,16 @@ test('a directory with no journal gives an error (or nothing), never a hang; a m
     process.stderr.write(`journal: ${directory}: ${errors[0]?.message ?? '(no error, no entries)'}\n`);
     follower.close();
     const pid = follower.pid!;
-    await waitFor('journalctl to end', () => !running(pid), 5_000);
+    await until('journalctl to end', () => !running(pid), { ...WAIT, timeoutMs: 5_000 });
   }
 });
 
 test('no journalctl started by these tests is left running', async () => {
   for (const follower of followers) follower.close();
-  await waitFor('every journalctl to end', () => journalctlProcesses(UNITS).length === 0, 5_000);
+  await until('every journalctl to end', () => journalctlProcesses(UNITS).length === 0, {
+    ...WAIT,
+    timeoutMs: 5_000,
+  });
 });
 
 test('a journalctl flooding 200 000 lines and a 3 MB line: bounded batches, all delivered, the line cut, then its error', {
@@ -426,7 +431,7 @@ exit 3
       (error) => errors.push(error),
     ),
   );
-  await waitFor('the error', () => errors.length > 0, 50_000);
+  await until('the error', () => errors.length > 0, { ...WAIT, timeoutMs: 50_000 });
   assert.equal(errors[0]!.message, 'journalctl: boom: something failed');
   assert.equal(texts[0], 'backlog');
   assert.match(texts[1] ?? '', /--follow --after-cursor=b1$/);

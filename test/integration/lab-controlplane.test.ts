@@ -8,7 +8,6 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { dockerCli } from '../../scripts/lab/daemons/clients.js';
 import { labPaths } from '../../scripts/lab/daemons/paths.js';
@@ -27,6 +26,7 @@ import { labEnv } from '../helpers/lab.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { breakglassJson } from '../helpers/run.js';
+import { until } from '../helpers/wait.js';
 
 const NODE_NAME = 'lab-master';
 /** Far from kubeadm's ports and from the other tests' (2xxxx): 42379-42381, 46443, 50257, 50259. */
@@ -192,14 +192,15 @@ async function waitForStatus(
   expected: number | string,
   timeoutMs = 10_000,
 ) {
-  const deadline = Date.now() + timeoutMs;
   let last: number | string = 'never asked';
-  while (Date.now() < deadline) {
-    last = await statusOf(get);
-    if (last === expected) return;
-    await sleep(100);
-  }
-  assert.fail(`${what}: expected ${expected} within ${timeoutMs} ms, last ${last}`);
+  await until(
+    `${what} to be ${expected}`,
+    async () => {
+      last = await statusOf(get);
+      return last === expected;
+    },
+    { timeoutMs, context: () => `last ${last}` },
+  );
 }
 
 interface Started {

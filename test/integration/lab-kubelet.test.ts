@@ -15,11 +15,14 @@ import { type LabEnv, labEnv } from '../helpers/lab.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { breakglassJson } from '../helpers/run.js';
+import { until } from '../helpers/wait.js';
 
 const NODE = path.join(REPO_ROOT, 'node_modules/.bin/node');
 const KUBELET = path.join(REPO_ROOT, 'dist/scripts/lab/kubelet.js');
 const FILE_CHECK_MS = 2_000;
 const STAND_IN_FLAGS = ['--file-check-frequency', '2s', '--backoff-base', '1s'];
+/** The runtime and the stand-in are asked again while they cannot answer yet. */
+const KUBELET_WAIT = { timeoutMs: 20_000, intervalMs: 200, retryErrors: true };
 
 // ----- a node root and the stand-in as a child process -----
 
@@ -58,12 +61,11 @@ class StandIn {
   }
 
   async waitForLog(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-    return until(
-      `log line ${pattern}`,
-      async () => pattern.exec(this.output)?.[0] ?? null,
+    return until(`log line ${pattern}`, async () => pattern.exec(this.output)?.[0] ?? null, {
+      ...KUBELET_WAIT,
       timeoutMs,
-      () => this.output.slice(-3000),
-    );
+      context: () => this.output.slice(-3000),
+    });
   }
 
   /** SIGTERM; resolves with the exit and how long it took. */
@@ -73,21 +75,6 @@ class StandIn {
     const { code } = await this.exited;
     return { code, ms: Date.now() - started };
   }
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null>,
-  timeoutMs = 20_000,
-  context: () => string = () => '',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out waiting for ${what}\n${context()}`);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -164,17 +151,21 @@ function running(view: CriView, container: string): CriContainer | undefined {
 }
 
 async function waitRunning(client: CriClient, mirrorName: string, container: string): Promise<CriView> {
-  return until(`${mirrorName}/${container} to run`, async () => {
-    const view = await criView(client, mirrorName);
-    return running(view, container) ? view : null;
-  });
+  return until(
+    `${mirrorName}/${container} to run`,
+    async () => {
+      const view = await criView(client, mirrorName);
+      return running(view, container) ? view : null;
+    },
+    KUBELET_WAIT,
+  );
 }
 
 async function waitGone(client: CriClient, mirrorName: string, timeoutMs = 20_000): Promise<void> {
   await until(
     `${mirrorName} to be removed`,
     async () => ((await criView(client, mirrorName)).sandboxes.length === 0 ? true : null),
-    timeoutMs,
+    { ...KUBELET_WAIT, timeoutMs },
   );
 }
 
@@ -251,7 +242,7 @@ describe('the lab kubelet stand-in over CRI', { timeout: 300_000 }, () => {
     const port = await freePort();
     const standIn = startStandIn(node, ['--healthz-port', String(port)]);
     await standIn.waitForLog(/Starting the kubelet stand-in/);
-    const healthz = await until('healthz', () => httpGet(`http://127.0.0.1:${port}/healthz`));
+    const healthz = await until('healthz', () => httpGet(`http://127.0.0.1:${port}/healthz`), KUBELET_WAIT);
     assert.deepEqual(healthz, { status: 200, body: 'ok' });
 
     fs.mkdirSync(path.join(node.root, 'etc/web-config'), { recursive: true });
@@ -291,10 +282,14 @@ describe('the lab kubelet stand-in over CRI', { timeout: 300_000 }, () => {
     assert.equal(container.image?.image, 'docker.io/local/busybox:1');
 
     const logFile = path.join(node.podLogsDir, `kube-system_web-kubelet-test-run_${uid}`, 'web', '0.log');
-    const log = await until('the container log', async () => {
-      const text = fs.readFileSync(logFile, 'utf8');
-      return text.includes('config is read-only') ? text : null;
-    });
+    const log = await until(
+      'the container log',
+      async () => {
+        const text = fs.readFileSync(logFile, 'utf8');
+        return text.includes('config is read-only') ? text : null;
+      },
+      KUBELET_WAIT,
+    );
     assert.match(log, /stdout F hello from web/);
     assert.match(log, /stdout F from-the-node-root/);
     assert.equal(fs.readFileSync(path.join(node.root, 'var/lib/web/out'), 'utf8'), 'written\n');
@@ -342,7 +337,7 @@ describe('the lab kubelet stand-in over CRI', { timeout: 300_000 }, () => {
           created.set(c.metadata!.attempt, nanos(c.createdAt));
         return created.has(4) ? true : null;
       },
-      40_000,
+      { ...KUBELET_WAIT, timeoutMs: 40_000 },
     );
     const gap = (n: number) => (created.get(n)! - created.get(n - 1)!) / 1000;
     const gaps = [2, 3, 4].map(gap);
@@ -361,7 +356,7 @@ describe('the lab kubelet stand-in over CRI', { timeout: 300_000 }, () => {
         const current = await criView(client, mirror);
         return current.containers.length <= 2 ? current : null;
       },
-      5_000,
+      { ...KUBELET_WAIT, timeoutMs: 5_000 },
     );
     const newest = view.containers.reduce((a, b) => (a.metadata!.attempt > b.metadata!.attempt ? a : b));
     assert.equal(
@@ -436,11 +431,15 @@ describe('the lab kubelet stand-in over CRI', { timeout: 300_000 }, () => {
       podYaml('sched', [{ name: 'sched', script: 'echo v2; exec sleep 3600' }]),
     );
     const uid2 = uidOf(node, 'sched.yaml', 'sched');
-    const v2 = await until('the new pod alone', async () => {
-      const view = await criView(client, mirror);
-      const uids = view.sandboxes.map((s) => s.metadata?.uid);
-      return running(view, 'sched') && uids.length === 1 && uids[0] === uid2 ? view : null;
-    });
+    const v2 = await until(
+      'the new pod alone',
+      async () => {
+        const view = await criView(client, mirror);
+        const uids = view.sandboxes.map((s) => s.metadata?.uid);
+        return running(view, 'sched') && uids.length === 1 && uids[0] === uid2 ? view : null;
+      },
+      KUBELET_WAIT,
+    );
     assert.equal(v1.sandboxes[0]!.metadata?.uid, uid1);
     assert.ok(
       !fs.existsSync(path.join(node.podLogsDir, `kube-system_${mirror}_${uid1}`)),
@@ -467,12 +466,15 @@ describe('the lab kubelet stand-in over CRI', { timeout: 300_000 }, () => {
       ]),
     );
     const before = await waitRunning(client, mirror, 'apiserver');
-    await until('crasher attempt 1', async () =>
-      (await criView(client, mirror)).containers.some(
-        (c) => c.metadata?.name === 'crasher' && c.metadata.attempt >= 1,
-      )
-        ? true
-        : null,
+    await until(
+      'crasher attempt 1',
+      async () =>
+        (await criView(client, mirror)).containers.some(
+          (c) => c.metadata?.name === 'crasher' && c.metadata.attempt >= 1,
+        )
+          ? true
+          : null,
+      KUBELET_WAIT,
     );
     const stopped = await first.stop();
     assert.equal(stopped.code, 0);
@@ -540,11 +542,15 @@ describe('the lab kubelet stand-in over CRI', { timeout: 300_000 }, () => {
     await apiserver.listen();
     try {
       await second.waitForLog(/"API server answered: all sources ready"/);
-      const replaced = await until('the old pod removed and the fixed one running', async () => {
-        const view = await criView(client, mirror);
-        const uids = view.sandboxes.map((s) => s.metadata?.uid);
-        return running(view, 'apiserver') && uids.length === 1 && uids[0] === fixedUid ? view : null;
-      });
+      const replaced = await until(
+        'the old pod removed and the fixed one running',
+        async () => {
+          const view = await criView(client, mirror);
+          const uids = view.sandboxes.map((s) => s.metadata?.uid);
+          return running(view, 'apiserver') && uids.length === 1 && uids[0] === fixedUid ? view : null;
+        },
+        KUBELET_WAIT,
+      );
       assert.notEqual(running(replaced, 'apiserver')!.id, running(before, 'apiserver')!.id);
       process.stderr.write(
         `# API server up -> old pod removed, fixed pod running: ${Date.now() - readyAt} ms\n`,
@@ -681,10 +687,14 @@ describe('the lab kubelet stand-in over Docker', { timeout: 120_000 }, () => {
     );
     const uid = uidOf(node, 'ctl.yaml', 'ctl');
     const pod = `ctl-${node.name}_kube-system_${uid}`;
-    const names = await until('the restarted crasher', async () => {
-      const all = (await podContainers()).map((c) => c.Names[0]!.replace(/^\//, ''));
-      return all.includes(`k8s_crasher_${pod}_1`) ? all : null;
-    });
+    const names = await until(
+      'the restarted crasher',
+      async () => {
+        const all = (await podContainers()).map((c) => c.Names[0]!.replace(/^\//, ''));
+        return all.includes(`k8s_crasher_${pod}_1`) ? all : null;
+      },
+      KUBELET_WAIT,
+    );
     assert.ok(names.includes(`k8s_POD_${pod}_0`), names.join(' '));
     assert.ok(names.includes(`k8s_ctl_${pod}_0`), names.join(' '));
     const ctl = (await podContainers()).find((c) => c.Names[0] === `/k8s_ctl_${pod}_0`)!;
@@ -692,12 +702,18 @@ describe('the lab kubelet stand-in over Docker', { timeout: 120_000 }, () => {
     assert.equal(ctl.Labels['io.kubernetes.docker.type'], 'container');
     assert.equal(ctl.Labels['annotation.io.kubernetes.container.restartCount'], '0');
     const log = path.join(node.podLogsDir, `kube-system_ctl-${node.name}_${uid}`, 'ctl', '0.log');
-    await until('the log link', async () =>
-      fs.readFileSync(log, 'utf8').includes('controller up') ? true : null,
+    await until(
+      'the log link',
+      async () => (fs.readFileSync(log, 'utf8').includes('controller up') ? true : null),
+      KUBELET_WAIT,
     );
 
     fs.rmSync(path.join(node.manifests, 'ctl.yaml'));
-    await until('every container removed', async () => ((await podContainers()).length === 0 ? true : null));
+    await until(
+      'every container removed',
+      async () => ((await podContainers()).length === 0 ? true : null),
+      KUBELET_WAIT,
+    );
     assert.ok(!fs.existsSync(path.dirname(path.dirname(log))), 'the pod log directory goes too');
     const stopped = await standIn.stop();
     assert.equal(stopped.code, 0);

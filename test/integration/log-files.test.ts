@@ -8,6 +8,7 @@ import { type FollowLogOptions, followContainerLog } from '../../src/sources/run
 import { readContainerLog } from '../../src/sources/runtime/logs/read.js';
 import type { LogLine } from '../../src/sources/runtime/types.js';
 import { makeTempDir } from '../helpers/node-root.js';
+import { until } from '../helpers/wait.js';
 
 const T = '2024-05-01T12:00:00.000000001Z';
 let root: string;
@@ -52,13 +53,7 @@ function follow(options: FollowLogOptions = {}): Following {
   };
 }
 
-async function until(what: string, predicate: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const SEEN = { timeoutMs: 10_000, intervalMs: 10 };
 
 test('partial records are joined across P, P, F, per stream', async () => {
   fs.writeFileSync(
@@ -197,14 +192,14 @@ test('follow prints the tail, then lines as they are appended (a line written in
   fs.writeFileSync(logFile('0.log'), cri('old 1') + cri('old 2') + cri('old 3'));
   const f = follow({ tail: 2 });
   try {
-    await until('the tail', () => f.seen.length === 2);
+    await until('the tail', () => f.seen.length === 2, SEEN);
     assert.deepEqual(texts(f.seen), ['old 2', 'old 3']);
     fs.appendFileSync(logFile('0.log'), cri('new 1') + cri('part ', 'stdout', 'P'));
-    await until('new 1', () => f.seen.length === 3);
+    await until('new 1', () => f.seen.length === 3, SEEN);
     fs.appendFileSync(logFile('0.log'), `${T} stdout F wri`);
     await new Promise((r) => setTimeout(r, 50));
     fs.appendFileSync(logFile('0.log'), 'tten\n');
-    await until('the joined line', () => f.seen.length === 4);
+    await until('the joined line', () => f.seen.length === 4, SEEN);
     assert.deepEqual(texts(f.seen).slice(2), ['new 1', 'part written']);
   } finally {
     await f.stop();
@@ -216,9 +211,9 @@ test('follow without a tail reads the whole file; tail 0 only new lines', async 
   const all = follow();
   const none = follow({ tail: 0 });
   try {
-    await until('both lines', () => all.seen.length === 2);
+    await until('both lines', () => all.seen.length === 2, SEEN);
     fs.appendFileSync(logFile('0.log'), cri('c'));
-    await until('c', () => all.seen.length === 3 && none.seen.length === 1);
+    await until('c', () => all.seen.length === 3 && none.seen.length === 1, SEEN);
     assert.deepEqual(texts(none.seen), ['c']);
   } finally {
     await all.stop();
@@ -230,14 +225,14 @@ test('follow moves from 0.log to 1.log when the container restarts, and says so'
   fs.writeFileSync(logFile('0.log'), cri('run 0 line'));
   const f = follow({ tail: 10 });
   try {
-    await until('run 0', () => f.seen.length === 1);
+    await until('run 0', () => f.seen.length === 1, SEEN);
     fs.appendFileSync(logFile('0.log'), cri('last words ', 'stderr', 'P'));
     fs.writeFileSync(logFile('1.log'), cri('run 1 line'));
-    await until('run 1', () => texts(f.seen).includes('run 1 line'));
+    await until('run 1', () => texts(f.seen).includes('run 1 line'), SEEN);
     assert.deepEqual(texts(f.seen), ['run 0 line', 'last words ', 'run 1 line']);
     assert.deepEqual(f.switches, [logFile('1.log')]);
     fs.appendFileSync(logFile('1.log'), cri('run 1 more'));
-    await until('more', () => f.seen.length === 4);
+    await until('more', () => f.seen.length === 4, SEEN);
   } finally {
     await f.stop();
   }
@@ -247,10 +242,10 @@ test('follow starts over when the file is truncated in place (copytruncate)', as
   fs.writeFileSync(logFile('0.log'), cri('before truncation, a long line to make the file big'));
   const f = follow({ tail: 5 });
   try {
-    await until('first', () => f.seen.length === 1);
+    await until('first', () => f.seen.length === 1, SEEN);
     fs.truncateSync(logFile('0.log'), 0);
     fs.appendFileSync(logFile('0.log'), cri('after'));
-    await until('after', () => f.seen.length === 2);
+    await until('after', () => f.seen.length === 2, SEEN);
     assert.deepEqual(texts(f.seen), ['before truncation, a long line to make the file big', 'after']);
   } finally {
     await f.stop();
@@ -261,16 +256,16 @@ test("follow keeps going when kubelet's rotation renames the file away and a new
   fs.writeFileSync(logFile('0.log'), cri('one'));
   const f = follow({ tail: 5 });
   try {
-    await until('one', () => f.seen.length === 1);
+    await until('one', () => f.seen.length === 1, SEEN);
     const rotated = logFile('0.log.20240501-120000');
     fs.renameSync(logFile('0.log'), rotated);
     fs.appendFileSync(rotated, cri('late write to the old file'));
     fs.writeFileSync(logFile('0.log'), cri('fresh file'));
-    await until('fresh', () => f.seen.length === 3);
+    await until('fresh', () => f.seen.length === 3, SEEN);
     assert.deepEqual(texts(f.seen), ['one', 'late write to the old file', 'fresh file']);
     assert.deepEqual(f.switches, []);
     fs.appendFileSync(logFile('0.log'), cri('and on'));
-    await until('and on', () => f.seen.length === 4);
+    await until('and on', () => f.seen.length === 4, SEEN);
   } finally {
     await f.stop();
   }
@@ -283,10 +278,10 @@ test('follow works by polling alone, and waits for a log that does not exist yet
     await new Promise((r) => setTimeout(r, 60));
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(logFile('0.log'), cri('appeared'));
-    await until('appeared', () => f.seen.length === 1);
+    await until('appeared', () => f.seen.length === 1, SEEN);
     fs.appendFileSync(logFile('0.log'), cri('polled'));
     fs.writeFileSync(logFile('1.log'), cri('restarted'));
-    await until('restart', () => f.seen.length === 3);
+    await until('restart', () => f.seen.length === 3, SEEN);
     assert.deepEqual(texts(f.seen), ['appeared', 'polled', 'restarted']);
   } finally {
     await f.stop();
@@ -302,7 +297,7 @@ test('abort ends the iteration and leaves no watcher or timer behind', async () 
   const before = await watchers();
   fs.writeFileSync(logFile('0.log'), cri('x'));
   const f = follow({ tail: 1 });
-  await until('x', () => f.seen.length === 1);
+  await until('x', () => f.seen.length === 1, SEEN);
   assert.equal(await watchers(), before + 1);
   await f.stop();
   assert.equal(await watchers(), before);

@@ -27,6 +27,7 @@ import { scanManifestDir } from '../../src/sources/manifests/scan.js';
 import type { HealthEndpoint, PodManifest } from '../../src/sources/manifests/types.js';
 import { readVitals, type VitalsSample, watchVitals } from '../../src/sources/vitals.js';
 import { labEnv } from '../helpers/lab.js';
+import { watchUntil } from '../helpers/wait.js';
 
 const lab = labEnv();
 const ports = labPorts(lab.portOffset);
@@ -42,30 +43,6 @@ function labPods(): PodManifest[] {
 function labEtcdDataDir(): string {
   const snapshot = scanManifestDir(manifestsDir, { nodeName: NODE_NAME, role: 'manifests' });
   return etcdDataDir(lab.nodeRoot, snapshot, null).value;
-}
-
-/** Resolves with the first value `pick` accepts among the callbacks of a watcher, or rejects on time. */
-function waitFor<T>(
-  start: (accept: (value: T) => void) => { close(): void },
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let watcher: { close(): void } | null = null;
-    let done = false;
-    const timer = setTimeout(() => {
-      done = true;
-      watcher?.close();
-      reject(new Error(`no ${what} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    watcher = start((value) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      queueMicrotask(() => watcher?.close());
-      resolve(value);
-    });
-  });
 }
 
 /** A loopback server that accepts connections and never says a word. */
@@ -226,7 +203,8 @@ describe("etcd's metrics", () => {
 
   test('the watcher judges p99s over the window between scrapes (or says "since etcd start")', async () => {
     const samples: EtcdSample[] = [];
-    const second = await waitFor<EtcdSample>(
+    const second = await watchUntil<EtcdSample>(
+      'second etcd sample',
       (accept) =>
         watchEtcdMetrics(
           url,
@@ -237,8 +215,7 @@ describe("etcd's metrics", () => {
           },
           (error) => assert.fail(error.message),
         ),
-      5000,
-      'second etcd sample',
+      { timeoutMs: 5000 },
     );
     assert.equal(samples[0]!.walFsync.window, 'since-start');
     for (const reading of [second.walFsync, second.backendCommit]) {
@@ -256,7 +233,8 @@ describe("etcd's metrics", () => {
       scrapeEtcd('http://192.0.2.10:2381/metrics'),
       /refusing to scrape .*not a loopback address/,
     );
-    const error = await waitFor<Error>(
+    const error = await watchUntil<Error>(
+      'refusal',
       (accept) =>
         watchEtcdMetrics(
           'http://192.0.2.10:2381',
@@ -264,8 +242,7 @@ describe("etcd's metrics", () => {
           () => assert.fail('no sample expected'),
           (e) => accept(e),
         ),
-      2000,
-      'refusal',
+      { timeoutMs: 2000 },
     );
     assert.match(error.message, /refusing to scrape/);
   });
@@ -376,7 +353,8 @@ describe('health probes', () => {
   test('the watcher probes every target, at once on probeNow, never twice in flight per target', async () => {
     const targets: HealthTarget[] = pods.map((p) => ({ key: p.name, endpoint: p.health! }));
     const results = new Map<string, HealthResult>();
-    const all = await waitFor<Map<string, HealthResult>>(
+    const all = await watchUntil<Map<string, HealthResult>>(
+      'a result for every pod',
       (accept) =>
         watchHealth(
           targets,
@@ -387,8 +365,7 @@ describe('health probes', () => {
           },
           (error) => assert.fail(error.message),
         ),
-      5000,
-      'a result for every pod',
+      { timeoutMs: 5000 },
     );
     for (const [key, result] of all) assert.equal(result.ok, true, `${key}: ${result.error}`);
 
@@ -445,7 +422,8 @@ describe('vitals', () => {
 
   test('the watcher gives CPU shares from the second sample on', async () => {
     const samples: VitalsSample[] = [];
-    const second = await waitFor<VitalsSample>(
+    const second = await watchUntil<VitalsSample>(
+      'second vitals sample',
       (accept) =>
         watchVitals(
           { paths: vitalsPaths(lab.nodeRoot) },
@@ -456,8 +434,7 @@ describe('vitals', () => {
           },
           (error) => assert.fail(error.message),
         ),
-      5000,
-      'second vitals sample',
+      { timeoutMs: 5000 },
     );
     assert.ok(second.cpu?.ok);
     if (second.cpu?.ok) {

@@ -11,6 +11,7 @@ import {
   watchManifestDirs,
 } from '../../src/sources/manifests/watch.js';
 import { kubeadmManifest, makeNodeRoot, type NodeRoot } from '../helpers/node-root.js';
+import { until } from '../helpers/wait.js';
 
 let node: NodeRoot;
 let watcher: ManifestWatcher | null = null;
@@ -31,15 +32,8 @@ afterEach(async () => {
   node.cleanup();
 });
 
-async function until(predicate: (d: ManifestDirs) => boolean, what: string): Promise<ManifestDirs> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const hit = updates.find(predicate);
-    if (hit) return hit;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`the watcher never reported: ${what}`);
-}
+/** How long the watcher has to report a change. */
+const REPORTED = { timeoutMs: 10_000, intervalMs: 10 };
 
 const names = (d: ManifestDirs['manifests']) => d.files.map((f) => f.name);
 
@@ -52,7 +46,11 @@ test('a stray backup copied into the directory shows up with its finding', async
       mode: 0o600,
     },
   );
-  const seen = await until((d) => names(d.manifests).includes('kube-apiserver.yaml.bak'), 'the .bak file');
+  const seen = await until(
+    'the .bak file',
+    () => updates.find((d) => names(d.manifests).includes('kube-apiserver.yaml.bak')),
+    REPORTED,
+  );
   const bak = seen.manifests.files.find((f) => f.name === 'kube-apiserver.yaml.bak')!;
   assert.ok(bak.findings.some((f) => f.code === 'stray-copy'));
 });
@@ -71,13 +69,22 @@ test('a disable is seen as the manifest leaving, and arriving in a holding direc
     'kube-scheduler',
   );
   await until(
-    (d) =>
-      !names(d.manifests).includes('kube-scheduler.yaml') && names(d.holding).includes('kube-scheduler.yaml'),
     'kube-scheduler.yaml moved to the holding directory',
+    () =>
+      updates.find(
+        (d) =>
+          !names(d.manifests).includes('kube-scheduler.yaml') &&
+          names(d.holding).includes('kube-scheduler.yaml'),
+      ),
+    REPORTED,
   );
   // And files added to the new holding directory later are followed too.
   fs.writeFileSync(path.join(node.holding, 'extra.yaml'), kubeadmManifest('etcd.yaml'));
-  await until((d) => names(d.holding).includes('extra.yaml'), 'a file in the new holding directory');
+  await until(
+    'a file in the new holding directory',
+    () => updates.find((d) => names(d.holding).includes('extra.yaml')),
+    REPORTED,
+  );
 });
 
 test('an edit that changes content is reported; touching a dot file is not', async () => {
@@ -87,11 +94,14 @@ test('an edit that changes content is reported; touching a dot file is not', asy
   assert.equal(updates.length, 0, 'a dot file is invisible to kubelet and must not count as a change');
   fs.appendFileSync(path.join(node.manifests, 'etcd.yaml'), 'broken: [\n');
   const seen = await until(
-    (d) =>
-      d.manifests.files.some(
-        (f) => f.name === 'etcd.yaml' && f.findings.some((x) => x.code === 'yaml-syntax'),
-      ),
     'the YAML error in etcd.yaml',
+    () =>
+      updates.find((d) =>
+        d.manifests.files.some(
+          (f) => f.name === 'etcd.yaml' && f.findings.some((x) => x.code === 'yaml-syntax'),
+        ),
+      ),
+    REPORTED,
   );
   assert.equal(seen.manifests.files.find((f) => f.name === 'etcd.yaml')!.pods.length, 0);
 });
