@@ -1,4 +1,4 @@
-import { type SpawnSyncOptions, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, type SpawnSyncOptions, spawn, spawnSync } from 'node:child_process';
 import { BIN } from './paths.js';
 
 export interface RunResult {
@@ -26,6 +26,26 @@ export function breakglassJson<T>(
   }
 }
 
+/** The real binary, running: its output so far, and the process to signal. */
+export interface RunningBreakglass {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+}
+
+export function startBreakglass(args: string[], env: NodeJS.ProcessEnv = process.env): RunningBreakglass {
+  const child = spawn(BIN, args, { env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  return { child, stdout: () => stdout, stderr: () => stderr };
+}
+
 /**
  * Runs the real binary and resolves when it exits. With timeoutMs, one that runs longer is killed and the
  * promise rejects: a command that must not hang (on a hung socket, say) fails the test instead of stalling it.
@@ -35,25 +55,17 @@ export function breakglassAsync(
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: options.env ?? process.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
+    const run = startBreakglass(args, options.env);
     const timer =
       options.timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
-            child.kill('SIGKILL');
+            run.child.kill('SIGKILL');
             reject(new Error(`breakglass ${args[0]} did not exit within ${options.timeoutMs} ms`));
           }, options.timeoutMs);
-    child.on('close', (status, signal) => {
+    run.child.on('close', (status, signal) => {
       clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr });
+      resolve({ status, signal, stdout: run.stdout(), stderr: run.stderr() });
     });
   });
 }

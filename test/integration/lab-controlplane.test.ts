@@ -21,6 +21,7 @@ import {
 import { labPorts } from '../../scripts/lab/node.js';
 import { writeExpiredCertificate } from '../../scripts/lab/pki/expired.js';
 import { labPkiDir } from '../../scripts/lab/pki/files.js';
+import { kubeconfigSpecs, LEAF_CA } from '../../scripts/lab/pki/specs.js';
 import { ensureLabPki } from '../../scripts/lab/pki.js';
 import { labEnv } from '../helpers/lab.js';
 import { makeTempDir } from '../helpers/node-root.js';
@@ -37,24 +38,10 @@ const DIST_STANDIN = path.join(REPO_ROOT, 'dist/scripts/lab/standin.js');
 const ETCD = '/usr/bin/etcd';
 const quiet = () => {};
 
-/** leaf -> the CA that signs it, as kubeadm lays them out. */
-const LEAVES: Record<string, string> = {
-  apiserver: 'ca',
-  'apiserver-kubelet-client': 'ca',
-  'apiserver-etcd-client': 'etcd/ca',
-  'front-proxy-client': 'front-proxy-ca',
-  'etcd/server': 'etcd/ca',
-  'etcd/peer': 'etcd/ca',
-  'etcd/healthcheck-client': 'etcd/ca',
-};
-
-const KUBECONFIG_SUBJECTS: Record<string, string> = {
-  admin: 'O = kubeadm:cluster-admins, CN = kubernetes-admin',
-  'super-admin': 'O = system:masters, CN = kubernetes-super-admin',
-  'controller-manager': 'CN = system:kube-controller-manager',
-  scheduler: 'CN = system:kube-scheduler',
-  kubelet: `O = system:nodes, CN = system:node:${NODE_NAME}`,
-};
+/** The kubeconfigs' users as the lab issues them, each subject as openssl prints it: `O = x, CN = y`. */
+const KUBECONFIG_SUBJECTS: Record<string, string> = Object.fromEntries(
+  kubeconfigSpecs(NODE_NAME).map((spec) => [spec.file, opensslSubjectLine(spec.subject)]),
+);
 
 let root: string;
 let pki: string;
@@ -81,6 +68,15 @@ function openssl(args: string[], input?: string): string {
 }
 
 const file = (name: string, ext: string) => path.join(pki, `${name}.${ext}`);
+
+/** OpenSSL's -subj form (`/O=x/CN=y`) as `openssl x509 -subject` prints it. */
+function opensslSubjectLine(subject: string): string {
+  return subject
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace('=', ' = '))
+    .join(', ');
+}
 
 interface Kubeconfig {
   clusters: { name: string; cluster: { server: string; 'certificate-authority-data': string } }[];
@@ -236,7 +232,7 @@ async function stop(proc: Started): Promise<{ code: number | null; signal: NodeJ
 
 describe('the lab PKI', () => {
   test('every leaf verifies against its CA; keys are 0600', () => {
-    for (const [leaf, ca] of Object.entries(LEAVES)) {
+    for (const [leaf, ca] of Object.entries(LEAF_CA)) {
       assert.match(openssl(['verify', '-CAfile', file(ca, 'crt'), file(leaf, 'crt')]), /: OK\n$/, leaf);
       assert.equal(fs.statSync(file(leaf, 'key')).mode & 0o777, 0o600, `${leaf}.key`);
     }

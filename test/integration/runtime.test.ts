@@ -1,7 +1,7 @@
 // breakglass against the lab's real runtimes: containerd over CRI, and Docker with cri-dockerd's
 // conventions. Pods are started the way kubelet starts static pods (names, labels, annotations, logs).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -14,8 +14,8 @@ import { openRuntime } from '../../src/sources/runtime/open.js';
 import type { RuntimeEvent } from '../../src/sources/runtime/types.js';
 import { type LabEnv, labEnv } from '../helpers/lab.js';
 import { makeNodeRoot, makeTempDir, type NodeRoot } from '../helpers/node-root.js';
-import { BIN, REPO_ROOT } from '../helpers/paths.js';
-import { breakglass, breakglassAsync, breakglassJson } from '../helpers/run.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+import { breakglass, breakglassAsync, breakglassJson, startBreakglass } from '../helpers/run.js';
 import { criHarness, dockerHarness, type Harness, type RunningPod } from '../helpers/runtime-harness.js';
 import { until } from '../helpers/wait.js';
 
@@ -227,28 +227,27 @@ for (const kind of ['cri', 'docker'] as const) {
 
     test('logs --follow moves on to the next attempt when the container restarts', async () => {
       const pod = pods.get('kube-apiserver')!;
-      const follower = spawn(BIN, ['logs', 'kube-apiserver', '--follow', ...flags]);
-      let out = '';
-      let err = '';
-      follower.stdout.on('data', (d) => {
-        out += d;
-      });
-      follower.stderr.on('data', (d) => {
-        err += d;
-      });
+      const follower = startBreakglass(['logs', 'kube-apiserver', '--follow', ...flags]);
       try {
-        await until('the current attempt', () => out.includes('apiserver attempt 1 starting'), SEEN);
+        await until(
+          'the current attempt',
+          () => follower.stdout().includes('apiserver attempt 1 starting'),
+          SEEN,
+        );
         await harness.restart(
           pod,
           { ...apiserver(2), command: ['sh', '-c', 'echo "attempt 2 is up"; exec sleep 3600'] },
           2,
         );
-        await until(`the next attempt (stderr: ${err})`, () => out.includes('attempt 2 is up'), SEEN);
-        assert.match(err, /restarted/);
+        await until('the next attempt', () => follower.stdout().includes('attempt 2 is up'), {
+          ...SEEN,
+          context: () => `stderr: ${follower.stderr()}`,
+        });
+        assert.match(follower.stderr(), /restarted/);
       } finally {
-        follower.kill('SIGTERM');
+        follower.child.kill('SIGTERM');
       }
-      const code = await new Promise((r) => follower.once('exit', r));
+      const code = await new Promise((r) => follower.child.once('exit', r));
       assert.equal(code, 0, 'SIGTERM ends a followed log cleanly');
     });
 

@@ -13,7 +13,7 @@ import {
   parseDockerKubeName,
   restartCountOf,
 } from '../../src/sources/runtime/labels.js';
-import type { Container, Sandbox } from '../../src/sources/runtime/types.js';
+import { container, sandbox } from '../helpers/runtime-fixtures.js';
 
 function manifestDir(files: [string, string][]): ManifestDirSnapshot {
   return {
@@ -44,47 +44,6 @@ function manifestDir(files: [string, string][]): ManifestDirSnapshot {
 
 const pod = (name: string) =>
   `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: kube-system}\nspec:\n  containers: [{name: ${name}, image: x}]\n`;
-
-function container(over: Partial<Container>): Container {
-  return {
-    podName: 'kube-apiserver-m1',
-    namespace: 'kube-system',
-    podUid: 'u1',
-    id: 'c',
-    sandboxId: 's',
-    name: 'kube-apiserver',
-    state: 'running',
-    attempt: 0,
-    restartCount: 0,
-    image: 'x',
-    createdAt: null,
-    startedAt: null,
-    finishedAt: null,
-    exitCode: null,
-    reason: null,
-    message: null,
-    logPath: null,
-    labels: {},
-    annotations: {},
-    ...over,
-  };
-}
-
-function sandbox(over: Partial<Sandbox>): Sandbox {
-  return {
-    podName: 'kube-apiserver-m1',
-    namespace: 'kube-system',
-    podUid: 'u1',
-    id: 's',
-    state: 'ready',
-    attempt: 0,
-    createdAt: null,
-    labels: {},
-    annotations: {},
-    configSource: 'file',
-    ...over,
-  };
-}
 
 test('the newest attempt wins, and the one before it explains the restart', () => {
   const pods = staticPodsOf(manifestDir([['kube-apiserver.yaml', pod('kube-apiserver')]]), null);

@@ -27,6 +27,7 @@ import { LogViewer } from '../../src/ui/views/LogViewer.js';
 import { MainScreen } from '../../src/ui/views/MainScreen.js';
 import { ManifestView, manifestRows } from '../../src/ui/views/ManifestView.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { container, sandbox } from '../helpers/runtime-fixtures.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-views-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -54,40 +55,25 @@ function snapshotWith(options: { bak?: boolean } = {}): NodeFacts {
     [],
   );
   const nodeName = 'master-1';
-  const at = (name: string, over: Partial<Container>): Container => ({
-    podName: `${name}-${nodeName}`,
-    namespace: 'kube-system',
-    podUid: `uid-${name}`,
-    id: `${name}-c${over.attempt ?? 0}`,
-    sandboxId: `${name}-s`,
-    name,
-    state: 'running',
-    attempt: 0,
-    restartCount: 0,
-    image: 'img',
-    createdAt: new Date(NOW - 600_000),
-    startedAt: new Date(NOW - 600_000),
-    finishedAt: null,
-    exitCode: null,
-    reason: null,
-    message: null,
-    logPath: null,
-    labels: {},
-    annotations: {},
-    ...over,
-  });
-  const sandbox = (name: string): Sandbox => ({
-    podName: `${name}-${nodeName}`,
-    namespace: 'kube-system',
-    podUid: `uid-${name}`,
-    id: `${name}-s`,
-    state: 'ready',
-    attempt: 0,
-    createdAt: new Date(NOW - 600_000),
-    labels: {},
-    annotations: {},
-    configSource: 'file',
-  });
+  const at = (name: string, over: Partial<Container>): Container =>
+    container({
+      podName: `${name}-${nodeName}`,
+      podUid: `uid-${name}`,
+      id: `${name}-c${over.attempt ?? 0}`,
+      sandboxId: `${name}-s`,
+      name,
+      image: 'img',
+      createdAt: new Date(NOW - 600_000),
+      startedAt: new Date(NOW - 600_000),
+      ...over,
+    });
+  const podSandbox = (name: string): Sandbox =>
+    sandbox({
+      podName: `${name}-${nodeName}`,
+      podUid: `uid-${name}`,
+      id: `${name}-s`,
+      createdAt: new Date(NOW - 600_000),
+    });
   const names = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
   const containers = [
     at('etcd', {}),
@@ -156,7 +142,7 @@ function snapshotWith(options: { bak?: boolean } = {}): NodeFacts {
           version: '1.6.20',
           apiVersion: 'v1',
         },
-        sandboxes: names.map(sandbox),
+        sandboxes: names.map(podSandbox),
         containers,
       },
       error: null,
