@@ -1,6 +1,6 @@
 // The screen rendered in memory (ink-testing-library): what an operator reads on an 80x24 terminal when
 // the apiserver crash-loops, a stray .bak sits in the manifest directory and etcd's disk is slow.
-import '../helpers/force-color.js';
+import '../../helpers/force-color.js';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -8,26 +8,25 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { stripVTControlCharacters } from 'node:util';
 import { render } from 'ink-testing-library';
-import { parseAuditLine } from '../../src/model/audit.js';
-import type { NodeFacts } from '../../src/model/facts.js';
-import { LogBuffer } from '../../src/model/log-buffer.js';
-import { nodeModel } from '../../src/model/node.js';
-import type { NodeLayout } from '../../src/node/discover.js';
-import { disablePod } from '../../src/procedures/pod.js';
-import { podSubject } from '../../src/procedures/pod-steps.js';
-import { planOf } from '../../src/procedures/procedure.js';
-import { restartUnitProcedure } from '../../src/procedures/restart-unit.js';
-import type { CertificateInfo } from '../../src/sources/certs.js';
-import { scanManifestDir } from '../../src/sources/manifests/scan.js';
-import type { Container, Sandbox } from '../../src/sources/runtime/types.js';
-import { setColors } from '../../src/ui/theme.js';
-import { CertsView, certRows } from '../../src/ui/views/CertsView.js';
-import { ConfirmOverlay } from '../../src/ui/views/ConfirmOverlay.js';
-import { LogViewer } from '../../src/ui/views/LogViewer.js';
-import { MainScreen } from '../../src/ui/views/MainScreen.js';
-import { ManifestView, manifestRows } from '../../src/ui/views/ManifestView.js';
-import { REPO_ROOT } from '../helpers/paths.js';
-import { container, sandbox } from '../helpers/runtime-fixtures.js';
+import type { NodeFacts } from '../../../src/model/facts.js';
+import { LogBuffer } from '../../../src/model/log-buffer.js';
+import { nodeModel } from '../../../src/model/node.js';
+import type { NodeLayout } from '../../../src/node/discover.js';
+import { disablePod } from '../../../src/procedures/pod.js';
+import { podSubject } from '../../../src/procedures/pod-steps.js';
+import { planOf } from '../../../src/procedures/procedure.js';
+import { restartUnitProcedure } from '../../../src/procedures/restart-unit.js';
+import type { CertificateInfo } from '../../../src/sources/certs.js';
+import { scanManifestDir } from '../../../src/sources/manifests/scan.js';
+import type { Container, Sandbox } from '../../../src/sources/runtime/types.js';
+import { setColors } from '../../../src/ui/theme.js';
+import { CertsView, certRows } from '../../../src/ui/views/CertsView.js';
+import { ConfirmOverlay } from '../../../src/ui/views/ConfirmOverlay.js';
+import { LogViewer } from '../../../src/ui/views/LogViewer.js';
+import { MainScreen } from '../../../src/ui/views/MainScreen.js';
+import { ManifestView, manifestRows } from '../../../src/ui/views/ManifestView.js';
+import { REPO_ROOT } from '../../helpers/paths.js';
+import { container, sandbox } from '../../helpers/runtime-fixtures.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-views-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -366,30 +365,6 @@ test('certificates view: expired and expiring certificates stand out, a missing 
   );
   assert.match(frame, /2 need attention/);
   assert.match(frame, /super-admin\.conf .*missing\s+no such file/);
-});
-
-test('audit view: records as columns, a line that is not JSON shown as it is', () => {
-  const line = parseAuditLine(
-    JSON.stringify({
-      time: '2026-11-22T10:00:00.000Z',
-      user: 'root',
-      sudoUser: 'alice',
-      action: 'disable',
-      file: 'kube-scheduler.yaml',
-      outcome: 'ok',
-    }),
-    3,
-  );
-  assert.deepEqual(line, {
-    seq: 3,
-    time: '2026-11-22 10:00:00',
-    user: 'alice',
-    action: 'disable',
-    file: 'kube-scheduler.yaml',
-    outcome: 'ok',
-    message: '',
-  });
-  assert.equal(parseAuditLine('garbage{', 4).message, 'garbage{');
 });
 
 test('a stopped kubelet and an expired certificate are alerts on the main screen', () => {

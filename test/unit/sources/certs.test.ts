@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { EXPIRY_WARNING_DAYS } from '../../src/node/kubeadm-pki.js';
-import { type CertificateInfo, certStatus, readCertificates } from '../../src/sources/certs.js';
+import { EXPIRY_WARNING_DAYS } from '../../../src/node/kubeadm-pki.js';
+import { type CertificateInfo, certStatus, readCertificates } from '../../../src/sources/certs.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;

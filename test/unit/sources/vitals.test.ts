@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { vitalsPaths } from '../../src/node/file-systems.js';
-import { cpuPercents, parsePressure, parseProcStat } from '../../src/sources/vitals.js';
+import { cpuPercents, parsePressure, parseProcStat } from '../../../src/sources/vitals.js';
 
 const PROC_STAT = [
   'cpu  331686 0 182618 1393345 13083 0 2527 339 0 0',
@@ -78,17 +77,4 @@ test('parsePressure: avg10 of "some" and "full"; cpu has no full line on older k
     fullAvg10: null,
   });
   assert.equal(parsePressure(''), null);
-});
-
-test('vitalsPaths: the control plane file systems, under a root prefix for the lab', () => {
-  assert.deepEqual(vitalsPaths(), [
-    { label: '/', path: '/' },
-    { label: '/var/lib/etcd', path: '/var/lib/etcd' },
-    { label: '/var/lib/kubelet', path: '/var/lib/kubelet' },
-    { label: '/var/log', path: '/var/log' },
-  ]);
-  assert.deepEqual(
-    vitalsPaths('/lab/node').map((p) => p.path),
-    ['/lab/node', '/lab/node/var/lib/etcd', '/lab/node/var/lib/kubelet', '/lab/node/var/log'],
-  );
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LogBuffer, levelOf, levelOfPriority } from '../../src/model/log-buffer.js';
+import { LogBuffer, levelOf, levelOfPriority } from '../../../src/model/log-buffer.js';
 
 test('the buffer keeps the newest lines and counts what it dropped', () => {
   const b = new LogBuffer(3);

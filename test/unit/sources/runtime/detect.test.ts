@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { chooseRuntime } from '../../src/sources/runtime/detect.js';
-import { makeTempDir } from '../helpers/node-root.js';
+import { chooseRuntime } from '../../../../src/sources/runtime/detect.js';
+import { makeTempDir } from '../../../helpers/node-root.js';
 
 async function listen(socket: string): Promise<net.Server> {
   fs.mkdirSync(path.dirname(socket), { recursive: true });

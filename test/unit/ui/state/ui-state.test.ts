@@ -2,8 +2,8 @@
 // terminal, no node.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LogBuffer } from '../../src/model/log-buffer.js';
-import { intentOf, type KeyPress } from '../../src/ui/state/keymap.js';
+import { LogBuffer } from '../../../../src/model/log-buffer.js';
+import { intentOf, type KeyPress } from '../../../../src/ui/state/keymap.js';
 import {
   type Effect,
   initialUiState,
@@ -12,7 +12,7 @@ import {
   reduceUi,
   type UiFacts,
   type UiState,
-} from '../../src/ui/state/ui-state.js';
+} from '../../../../src/ui/state/ui-state.js';
 
 function context(overrides: Partial<UiFacts> = {}, log = new LogBuffer(100)): UiFacts {
   return {

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { strayCopy } from '../../src/sources/manifests/names.js';
-import { parseFlags, parseManifestText } from '../../src/sources/manifests/parse.js';
-import { FIXTURES } from '../helpers/paths.js';
+import { parseFlags, parseManifestText } from '../../../../src/sources/manifests/parse.js';
+import { FIXTURES } from '../../../helpers/paths.js';
 
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, 'kubeadm', name), 'utf8');
 
@@ -80,32 +79,4 @@ test('flags: --k=v and bare --k; the last occurrence wins', () => {
     b: 'true',
     c: 'x=y',
   });
-});
-
-test('stray copy names', () => {
-  for (const name of [
-    'kube-apiserver.yaml.bak',
-    'kube-apiserver.yaml~',
-    '4913',
-    'etcd.yaml.12345',
-    'etcd.yaml.orig',
-    'kube-apiserver.yaml.disabled',
-    'etcd-backup.yaml',
-    'etcd.old.yaml',
-    'kube-apiserver.yaml.swp',
-    '#etcd.yaml#',
-    'etcd.yaml.2024-01-01',
-    'kube-scheduler (copy).yaml',
-  ]) {
-    assert.ok(strayCopy(name), name);
-  }
-  for (const name of [
-    'etcd.yaml',
-    'kube-apiserver.yaml',
-    'kube-vip.yaml',
-    'coldstart.yaml',
-    'origin-proxy.json',
-  ]) {
-    assert.equal(strayCopy(name), null, name);
-  }
 });

@@ -1,12 +1,16 @@
-// The systemd source's pure parts: GetAll's answers as a UnitState, and failures as one line each.
+// D-Bus and systemd failures as one line each.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connectionFailure, describeFailure, type FailureContext } from '../../src/clients/systemd-errors.js';
-import { jobFailureMessage } from '../../src/ops/control/units.js';
-import { unitStateFrom } from '../../src/sources/systemd.js';
+import {
+  connectionFailure,
+  describeFailure,
+  type FailureContext,
+} from '../../../src/clients/systemd-errors.js';
 
 const ADDRESS = 'unix:path=/run/dbus/system_bus_socket';
+
 const BUS = `systemd over D-Bus at ${ADDRESS}`;
+
 const CTX: FailureContext = {
   address: ADDRESS,
   doing: 'reading kubelet.service',
@@ -31,84 +35,6 @@ function replyError(dbusName: string, message: string): Error {
 function closedError(cause?: unknown): Error {
   return Object.assign(new Error('Connection closed before a reply'), { code: 'ECONNCLOSED', cause });
 }
-
-test('a running service: strings as they are, 64-bit µs timestamp as a Date, MainPID', () => {
-  const state = unitStateFrom(
-    'kubelet.service',
-    {
-      Id: 'kubelet.service',
-      Description: 'kubelet: The Kubernetes Node Agent',
-      LoadState: 'loaded',
-      ActiveState: 'active',
-      SubState: 'running',
-      StateChangeTimestamp: 1_700_000_000_123_456n,
-    },
-    { Result: 'success', NRestarts: 3, MainPID: 124, ExecMainStatus: 0 },
-  );
-  assert.deepEqual(state, {
-    name: 'kubelet.service',
-    loadState: 'loaded',
-    activeState: 'active',
-    subState: 'running',
-    result: 'success',
-    since: new Date(1_700_000_000_123),
-    nRestarts: 3,
-    mainPid: 124,
-    execMainStatus: 0,
-    description: 'kubelet: The Kubernetes Node Agent',
-  });
-});
-
-test('a stopped or missing unit: MainPID 0 and timestamp 0 read as null', () => {
-  const state = unitStateFrom(
-    'nope.service',
-    {
-      LoadState: 'not-found',
-      ActiveState: 'inactive',
-      SubState: 'dead',
-      StateChangeTimestamp: 0n,
-      Description: '',
-    },
-    { Result: 'success', NRestarts: 0, MainPID: 0, ExecMainStatus: 0 },
-  );
-  assert.equal(state.mainPid, null);
-  assert.equal(state.since, null);
-  assert.equal(state.nRestarts, 0);
-  assert.equal(state.loadState, 'not-found');
-});
-
-test('a failed service keeps its result and exit status; a non-service has no service fields', () => {
-  const failed = unitStateFrom(
-    'x.service',
-    { LoadState: 'loaded', ActiveState: 'failed', SubState: 'failed' },
-    { Result: 'exit-code', NRestarts: 5, MainPID: 0, ExecMainStatus: 1 },
-  );
-  assert.equal(failed.result, 'exit-code');
-  assert.equal(failed.execMainStatus, 1);
-  const socket = unitStateFrom(
-    'dbus.socket',
-    { LoadState: 'loaded', ActiveState: 'active', SubState: 'running' },
-    null,
-  );
-  assert.equal(socket.result, null);
-  assert.equal(socket.nRestarts, null);
-  assert.equal(socket.mainPid, null);
-  assert.equal(socket.execMainStatus, null);
-  assert.equal(socket.since, null);
-  assert.equal(socket.description, '');
-});
-
-test('values of unexpected types do not throw: empty strings and nulls', () => {
-  const state = unitStateFrom(
-    'x.service',
-    { LoadState: 42, StateChangeTimestamp: 'soon' },
-    { MainPID: 'no' },
-  );
-  assert.equal(state.loadState, '');
-  assert.equal(state.since, null);
-  assert.equal(state.mainPid, null);
-  assert.equal(state.result, null);
-});
 
 test('cannot connect: the errno, in plain words', () => {
   const ctx = { ...CTX, handshaken: false };
@@ -182,30 +108,4 @@ test("systemd's and the bus's error replies", () => {
   );
   assert.equal(describeFailure(new Error('two\nlines'), CTX).message, 'reading kubelet.service: two lines');
   assert.equal(describeFailure(new Error('x'), { ...CTX, closedByOwner: true }).reason, 'closed');
-});
-
-test('job failures name the result and the unit state after it', () => {
-  assert.equal(
-    jobFailureMessage('x.service', 'start', 'failed', {
-      name: 'x.service',
-      loadState: 'loaded',
-      activeState: 'failed',
-      subState: 'failed',
-      result: 'exit-code',
-      since: null,
-      nRestarts: 0,
-      mainPid: null,
-      execMainStatus: 1,
-      description: '',
-    }),
-    'x.service: start failed (the unit failed: now failed/failed, result exit-code, exit status 1)',
-  );
-  assert.equal(
-    jobFailureMessage('x.service', 'restart', 'dependency', null),
-    'x.service: restart failed (a unit it depends on failed)',
-  );
-  assert.equal(
-    jobFailureMessage('x.service', 'stop', 'weird', null),
-    'x.service: stop failed (job result "weird")',
-  );
 });

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LogLineJoiner, MAX_LINE_CHARS, parseCriLogLine } from '../../src/sources/runtime/logs/records.js';
+import {
+  LogLineJoiner,
+  MAX_LINE_CHARS,
+  parseCriLogLine,
+} from '../../../../../src/sources/runtime/logs/records.js';
 
 const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 const T = '2024-05-01T12:00:00.123456789Z';

@@ -2,7 +2,7 @@
 // a second, slow gauges every few seconds.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { notifyDue } from '../../src/store/notify.js';
+import { notifyDue } from '../../../src/store/notify.js';
 
 test('a change to act on is due at once, or notifyMs after the last repaint', () => {
   assert.equal(notifyDue('now', 10_000, 0, 100), 10_000);

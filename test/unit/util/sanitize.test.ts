@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { escapeName, sanitizeLine, sanitizeText } from '../../src/util/sanitize.js';
+import { escapeName, sanitizeLine, sanitizeText } from '../../../src/util/sanitize.js';
 
 const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 
