@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
-import { findPodLogDirs, pickLogFile } from '../../src/sources/runtime/logs/files.js';
-import { type FollowLogOptions, followContainerLog } from '../../src/sources/runtime/logs/follow.js';
-import { readContainerLog } from '../../src/sources/runtime/logs/read.js';
-import type { LogLine } from '../../src/sources/runtime/types.js';
-import { makeTempDir } from '../helpers/node-root.js';
-import { until } from '../helpers/wait.js';
+import { findPodLogDirs, pickLogFile } from '../../../../src/sources/runtime/logs/files.js';
+import { type FollowLogOptions, followContainerLog } from '../../../../src/sources/runtime/logs/follow.js';
+import { readContainerLog } from '../../../../src/sources/runtime/logs/read.js';
+import type { LogLine } from '../../../../src/sources/runtime/types.js';
+import { makeTempDir } from '../../../helpers/node-root.js';
+import { until } from '../../../helpers/wait.js';
 
 const T = '2024-05-01T12:00:00.000000001Z';
 let root: string;

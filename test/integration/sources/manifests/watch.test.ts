@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
-import { disableStaticPod } from '../../src/ops/staticpods.js';
+import { disableStaticPod } from '../../../../src/ops/staticpods.js';
 import {
   type ManifestDirs,
   type ManifestWatcher,
   watchManifestDirs,
-} from '../../src/sources/manifests/watch.js';
-import { kubeadmManifest, makeNodeRoot, type NodeRoot } from '../helpers/node-root.js';
-import { until } from '../helpers/wait.js';
+} from '../../../../src/sources/manifests/watch.js';
+import { kubeadmManifest, makeNodeRoot, type NodeRoot } from '../../../helpers/node-root.js';
+import { until } from '../../../helpers/wait.js';
 
 let node: NodeRoot;
 let watcher: ManifestWatcher | null = null;

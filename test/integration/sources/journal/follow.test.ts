@@ -9,9 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type LabPaths, labPaths } from '../../scripts/lab/daemons/paths.js';
-import { SYSTEMD_CONTAINER } from '../../scripts/lab/systemd/container.js';
-import { installUnit, systemctl } from '../../scripts/lab/systemd/units.js';
+import { type LabPaths, labPaths } from '../../../../scripts/lab/daemons/paths.js';
+import { SYSTEMD_CONTAINER } from '../../../../scripts/lab/systemd/container.js';
+import { installUnit, systemctl } from '../../../../scripts/lab/systemd/units.js';
 import {
   BATCH_MS,
   followJournal,
@@ -19,10 +19,11 @@ import {
   type JournalFollower,
   MAX_BATCH_ENTRIES,
   MAX_LINE_BYTES,
-} from '../../src/sources/journal/follow.js';
-import type { JournalEntry } from '../../src/sources/journal/parse.js';
-import { labEnv } from '../helpers/lab.js';
-import { until } from '../helpers/wait.js';
+} from '../../../../src/sources/journal/follow.js';
+import type { JournalEntry } from '../../../../src/sources/journal/parse.js';
+import { journalctlProcesses, running, unitText } from '../../../helpers/journal-units.js';
+import { labEnv } from '../../../helpers/lab.js';
+import { until } from '../../../helpers/wait.js';
 
 const UNIT = 'breakglass-journal-test.service';
 const TOKEN = randomBytes(6).toString('hex');
@@ -38,35 +39,6 @@ let paths: LabPaths;
 let journalDir: string;
 const followers: JournalFollower[] = [];
 const tempDirs: string[] = [];
-
-/** Lines of shell, for ExecStart=/bin/sh -c "...": systemd's own escapes (\\, \", $$, %%) applied. */
-function execStartScript(lines: string[]): string {
-  const script = lines.join('; ');
-  const escaped = script
-    .replaceAll('\\', '\\\\')
-    .replaceAll('"', '\\"')
-    .replaceAll('$', '$$$$')
-    .replaceAll('%', '%%');
-  return `/bin/sh -c "${escaped}"`;
-}
-
-/**
- * A oneshot unit running these lines. journald's rate limit (10 000 lines in 30 s, scaled by free space) is
- * lifted for it (LogRateLimitIntervalSec=0 would mean "journald's default", not "off"), and it lingers a
- * little at the end: journald attributes a line to a unit by the sender's cgroup, so lines still queued
- * when the unit's processes are gone can lose their unit (and its rate limit).
- */
-function unitText(description: string, lines: string[]): string {
-  return `[Unit]
-Description=${description}
-
-[Service]
-Type=oneshot
-LogRateLimitIntervalSec=1s
-LogRateLimitBurst=1000000
-ExecStart=${execStartScript([...lines, 'sleep 2'])}
-`;
-}
 
 const FLOOD_SCRIPT = [
   `printf '\\033]0;owned\\007hello %s\\n' ${TOKEN}`,
@@ -105,38 +77,9 @@ function docker(args: string[]): { status: number | null; stdout: string; stderr
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** A process that is gone, or a zombie nobody has reaped yet, is not running. */
-function running(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z /.test(stat);
-  } catch {
-    return false;
-  }
-}
-
 function track(follower: JournalFollower): JournalFollower {
   followers.push(follower);
   return follower;
-}
-
-/** journalctl processes (ours: their arguments name this journal directory and one of these units). */
-function journalctlProcesses(units: string[]): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || !running(Number(entry))) continue;
-    try {
-      const args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (
-        path.basename(args[0] ?? '') === 'journalctl' &&
-        args.some((arg) => units.some((unit) => arg === `--unit=${unit}`))
-      )
-        found.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return found;
 }
 
 before(async () => {

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readCertificates } from '../../src/sources/certs.js';
-import { labEnv } from '../helpers/lab.js';
+import { readCertificates } from '../../../src/sources/certs.js';
+import { labEnv } from '../../helpers/lab.js';
 
 const NODE = '[A-Za-z0-9.-]+';
 
