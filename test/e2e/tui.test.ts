@@ -17,6 +17,7 @@ import { labEnv } from '../helpers/lab.js';
 import { BIN } from '../helpers/paths.js';
 import { breakglass, breakglassJson } from '../helpers/run.js';
 import { Tmux } from '../helpers/tmux.js';
+import { until } from '../helpers/wait.js';
 
 const quiet = () => {};
 let tmux: Tmux;
@@ -76,11 +77,11 @@ after(async () => {
   }
   await labHeal(lab.dir, undefined, quiet);
   const ports = labPorts(lab.portOffset);
-  const deadline = Date.now() + 120_000;
-  while (!(await componentHealth(ports)).every((h) => h.healthy)) {
-    if (Date.now() > deadline) throw new Error('the lab did not come back healthy after the e2e test');
-    await sleep(500);
-  }
+  await until(
+    'every lab component healthy after the e2e test',
+    async () => (await componentHealth(ports)).every((h) => h.healthy),
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
 });
 
 test('a scripted outage, driven through the real binary in tmux', {

@@ -17,6 +17,7 @@ import {
 } from '../../scripts/lab/pods.js';
 import { CriClient } from '../../src/clients/cri.js';
 import type { LabEnv } from './lab.js';
+import { until } from './wait.js';
 
 export interface RunningPod {
   spec: PodSpec;
@@ -37,44 +38,48 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    await new Promise((r) => setTimeout(r, 100));
+const EXIT_WAIT = { timeoutMs: 30_000, retryErrors: true };
+
+/** The pods a harness started, each under the RunningPod the tests hold. */
+class StartedPods<P extends { containerIds: Record<string, string> }> {
+  readonly all: P[] = [];
+  private readonly handles = new Map<RunningPod, P>();
+
+  add(spec: PodSpec, pod: P): RunningPod {
+    this.all.push(pod);
+    const running: RunningPod = {
+      spec,
+      mirrorName: mirrorPodName(spec),
+      containerId: (n) => pod.containerIds[n]!,
+    };
+    this.handles.set(running, pod);
+    return running;
   }
-  throw new Error(`timed out waiting for ${what}`);
+
+  of(running: RunningPod): P {
+    return this.handles.get(running)!;
+  }
 }
 
 export function criHarness(lab: LabEnv): Harness {
   const client = new CriClient(`unix://${lab.containerdSocket}`, 30_000);
-  const pods: CriPod[] = [];
-  const handles = new Map<RunningPod, CriPod>();
+  const pods = new StartedPods<CriPod>();
   return {
     kind: 'cri',
     endpoint: `unix://${lab.containerdSocket}`,
-    async runPod(spec) {
-      const pod = await runCriPod(client, spec, lab.podLogsDir);
-      pods.push(pod);
-      const running: RunningPod = {
-        spec,
-        mirrorName: mirrorPodName(spec),
-        containerId: (n) => pod.containerIds[n]!,
-      };
-      handles.set(running, pod);
-      return running;
-    },
+    runPod: async (spec) => pods.add(spec, await runCriPod(client, spec, lab.podLogsDir)),
     restart: (pod, container, attempt) =>
-      startCriContainer(client, handles.get(pod)!, pod.spec, container, attempt),
+      startCriContainer(client, pods.of(pod), pod.spec, container, attempt),
     async waitExited(id) {
-      await until(`container ${id} to exit`, async () =>
-        (await client.containerStatus(id)).state === 'CONTAINER_EXITED' ? true : null,
+      await until(
+        `container ${id} to exit`,
+        async () => (await client.containerStatus(id)).state === 'CONTAINER_EXITED',
+        EXIT_WAIT,
       );
     },
     kill: (id) => client.stopContainer(id, 0),
     async cleanup() {
-      for (const pod of pods) await removeCriPod(client, pod);
+      for (const pod of pods.all) await removeCriPod(client, pod);
       client.close();
     },
   };
@@ -82,34 +87,26 @@ export function criHarness(lab: LabEnv): Harness {
 
 export function dockerHarness(lab: LabEnv): Harness {
   const docker = new Docker({ socketPath: lab.dockerSocket });
-  const pods: DockerPod[] = [];
-  const handles = new Map<RunningPod, DockerPod>();
+  const pods = new StartedPods<DockerPod>();
   return {
     kind: 'docker',
     endpoint: `unix://${lab.dockerSocket}`,
-    async runPod(spec) {
-      const pod = await runDockerPod(docker, spec, lab.images.pause, lab.podLogsDir);
-      pods.push(pod);
-      const running: RunningPod = {
-        spec,
-        mirrorName: mirrorPodName(spec),
-        containerId: (n) => pod.containerIds[n]!,
-      };
-      handles.set(running, pod);
-      return running;
-    },
+    runPod: async (spec) =>
+      pods.add(spec, await runDockerPod(docker, spec, lab.images.pause, lab.podLogsDir)),
     restart: (pod, container, attempt) =>
-      startDockerContainer(docker, handles.get(pod)!, pod.spec, container, attempt, lab.podLogsDir),
+      startDockerContainer(docker, pods.of(pod), pod.spec, container, attempt, lab.podLogsDir),
     async waitExited(id) {
-      await until(`container ${id} to exit`, async () =>
-        (await docker.getContainer(id).inspect()).State.Status === 'exited' ? true : null,
+      await until(
+        `container ${id} to exit`,
+        async () => (await docker.getContainer(id).inspect()).State.Status === 'exited',
+        EXIT_WAIT,
       );
     },
     kill: async (id) => {
       await docker.getContainer(id).kill();
     },
     async cleanup() {
-      for (const pod of pods) await removeDockerPod(docker, pod);
+      for (const pod of pods.all) await removeDockerPod(docker, pod);
     },
   };
 }

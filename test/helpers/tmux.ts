@@ -1,7 +1,7 @@
 // A real terminal for end-to-end tests: a private tmux server (its own socket), one window of a fixed
 // size running a shell, keys sent as a person types them, and the screen read back as text.
 import { spawnSync } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from './wait.js';
 
 export class Tmux {
   readonly socket = `bg-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -77,12 +77,11 @@ export class Tmux {
   /** Waits until the shell in the window runs nothing: what is typed next reaches the shell. */
   async waitForShell(timeoutMs = 15_000): Promise<void> {
     const shell = String(this.panePid());
-    const deadline = Date.now() + timeoutMs;
-    while (spawnSync('pgrep', ['-P', shell], { encoding: 'utf8' }).stdout.trim() !== '') {
-      if (Date.now() > deadline)
-        throw new Error(`the program in the window did not exit within ${timeoutMs} ms`);
-      await sleep(100);
-    }
+    await until(
+      'the program in the window to exit',
+      () => spawnSync('pgrep', ['-P', shell], { encoding: 'utf8' }).stdout.trim() === '',
+      { timeoutMs },
+    );
   }
 
   async waitFor(
@@ -90,14 +89,15 @@ export class Tmux {
     timeoutMs = 30_000,
     label = String(what),
   ): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
     let screen = '';
-    while (Date.now() < deadline) {
-      screen = this.screen();
-      if (typeof what === 'function' ? what(screen) : what.test(screen)) return screen;
-      await sleep(200);
-    }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}; the screen:\n${screen}`);
+    return until(
+      label,
+      () => {
+        screen = this.screen();
+        return (typeof what === 'function' ? what(screen) : what.test(screen)) && screen;
+      },
+      { timeoutMs, intervalMs: 200, context: () => `the screen:\n${screen}` },
+    );
   }
 
   kill(): void {

@@ -1,6 +1,6 @@
-// The lab's control plane, from real things: openssl checks the PKI, the real bin/breakglass reads the
-// manifests, Debian's etcd runs with the manifest's own flags, the stand-ins run with theirs and follow
-// etcd and each other over TLS, and the local/node:1 image runs Node 24 in the lab's dockerd.
+// The lab's control plane, running: Debian's etcd with the manifest's own flags, the stand-ins with theirs
+// following etcd and each other over TLS, and the local/node:1 image running Node 24 in the lab's dockerd.
+
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -8,85 +8,30 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { dockerCli } from '../../scripts/lab/daemons/clients.js';
 import { labPaths } from '../../scripts/lab/daemons/paths.js';
 import { containerdImageNames, criImageName, ensureLabImages } from '../../scripts/lab/images.js';
-import {
-  LAB_COMPONENTS,
-  type LabComponent,
-  labManifestPath,
-  writeLabManifests,
-} from '../../scripts/lab/manifests.js';
-import { labPorts } from '../../scripts/lab/node.js';
+import { type LabComponent, labManifestPath } from '../../scripts/lab/manifests.js';
 import { writeExpiredCertificate } from '../../scripts/lab/pki/expired.js';
-import { labPkiDir } from '../../scripts/lab/pki/files.js';
-import { ensureLabPki } from '../../scripts/lab/pki.js';
 import { labEnv } from '../helpers/lab.js';
-import { makeTempDir } from '../helpers/node-root.js';
+import { controlPlaneRoot, PORTS, quiet, run } from '../helpers/lab-controlplane-root.js';
 import { REPO_ROOT } from '../helpers/paths.js';
-import { breakglassJson } from '../helpers/run.js';
+import { until } from '../helpers/wait.js';
 
-const NODE_NAME = 'lab-master';
-/** Far from kubeadm's ports and from the other tests' (2xxxx): 42379-42381, 46443, 50257, 50259. */
-const PORT_OFFSET = 16_000;
-const PORTS = labPorts(PORT_OFFSET);
 const NODE = path.join(REPO_ROOT, 'node_modules/.bin/node');
 const DIST_STANDIN = path.join(REPO_ROOT, 'dist/scripts/lab/standin.js');
 const ETCD = '/usr/bin/etcd';
-const quiet = () => {};
 
-/** leaf -> the CA that signs it, as kubeadm lays them out. */
-const LEAVES: Record<string, string> = {
-  apiserver: 'ca',
-  'apiserver-kubelet-client': 'ca',
-  'apiserver-etcd-client': 'etcd/ca',
-  'front-proxy-client': 'front-proxy-ca',
-  'etcd/server': 'etcd/ca',
-  'etcd/peer': 'etcd/ca',
-  'etcd/healthcheck-client': 'etcd/ca',
-};
-
-const KUBECONFIG_SUBJECTS: Record<string, string> = {
-  admin: 'O = kubeadm:cluster-admins, CN = kubernetes-admin',
-  'super-admin': 'O = system:masters, CN = kubernetes-super-admin',
-  'controller-manager': 'CN = system:kube-controller-manager',
-  scheduler: 'CN = system:kube-scheduler',
-  kubelet: `O = system:nodes, CN = system:node:${NODE_NAME}`,
-};
-
+const controlPlane = controlPlaneRoot();
+const file = controlPlane.file;
 let root: string;
-let pki: string;
-
 before(() => {
-  root = makeTempDir('bg-controlplane-');
-  ensureLabPki(root, { nodeName: NODE_NAME, portOffset: PORT_OFFSET, log: quiet });
-  writeLabManifests(root, { nodeName: NODE_NAME, portOffset: PORT_OFFSET });
-  pki = labPkiDir(root);
+  root = controlPlane.root();
 });
-after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-function run(command: string, args: string[], input?: string) {
-  return spawnSync(command, args, { encoding: 'utf8', input, timeout: 60_000 });
-}
-
-function openssl(args: string[], input?: string): string {
-  const result = run('openssl', args, input);
-  assert.equal(result.status, 0, `openssl ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout;
-}
-
-const file = (name: string, ext: string) => path.join(pki, `${name}.${ext}`);
-
-interface Kubeconfig {
-  clusters: { name: string; cluster: { server: string; 'certificate-authority-data': string } }[];
-  users: { name: string; user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-  'current-context': string;
-}
 
 interface Manifest {
   spec: {
@@ -192,14 +137,15 @@ async function waitForStatus(
   expected: number | string,
   timeoutMs = 10_000,
 ) {
-  const deadline = Date.now() + timeoutMs;
   let last: number | string = 'never asked';
-  while (Date.now() < deadline) {
-    last = await statusOf(get);
-    if (last === expected) return;
-    await sleep(100);
-  }
-  assert.fail(`${what}: expected ${expected} within ${timeoutMs} ms, last ${last}`);
+  await until(
+    `${what} to be ${expected}`,
+    async () => {
+      last = await statusOf(get);
+      return last === expected;
+    },
+    { timeoutMs, context: () => `last ${last}` },
+  );
 }
 
 interface Started {
@@ -229,149 +175,6 @@ async function stop(proc: Started): Promise<{ code: number | null; signal: NodeJ
   proc.child.kill('SIGTERM');
   return proc.exited;
 }
-
-// ---------------------------------------------------------------------------------------------
-// PKI
-
-describe('the lab PKI', () => {
-  test('every leaf verifies against its CA; keys are 0600', () => {
-    for (const [leaf, ca] of Object.entries(LEAVES)) {
-      assert.match(openssl(['verify', '-CAfile', file(ca, 'crt'), file(leaf, 'crt')]), /: OK\n$/, leaf);
-      assert.equal(fs.statSync(file(leaf, 'key')).mode & 0o777, 0o600, `${leaf}.key`);
-    }
-    for (const key of ['ca', 'front-proxy-ca', 'etcd/ca', 'sa']) {
-      assert.equal(fs.statSync(file(key, 'key')).mode & 0o777, 0o600, `${key}.key`);
-    }
-    assert.match(fs.readFileSync(file('sa', 'pub'), 'utf8'), /^-----BEGIN PUBLIC KEY-----/);
-    assert.match(openssl(['x509', '-in', file('ca', 'crt'), '-noout', '-subject']), /CN = kubernetes$/m);
-  });
-
-  test("the apiserver's certificate names every address it is reached by", () => {
-    const sans = openssl(['x509', '-in', file('apiserver', 'crt'), '-noout', '-ext', 'subjectAltName']);
-    for (const name of [
-      'IP Address:127.0.0.1',
-      'DNS:localhost',
-      'DNS:kubernetes',
-      'DNS:kubernetes.default',
-      'DNS:kubernetes.default.svc',
-      'DNS:kubernetes.default.svc.cluster.local',
-      `DNS:${NODE_NAME}`,
-    ]) {
-      assert.ok(sans.includes(name), `${name} not in ${sans}`);
-    }
-    const etcdSans = openssl(['x509', '-in', file('etcd/server', 'crt'), '-noout', '-ext', 'subjectAltName']);
-    for (const name of ['IP Address:127.0.0.1', 'DNS:localhost', `DNS:${NODE_NAME}`])
-      assert.ok(etcdSans.includes(name));
-  });
-
-  test("the kubeconfigs parse, point at the offset apiserver port, and carry kubeadm's client subjects", () => {
-    for (const [name, subject] of Object.entries(KUBECONFIG_SUBJECTS)) {
-      const conf = path.join(root, 'etc/kubernetes', `${name}.conf`);
-      assert.equal(fs.statSync(conf).mode & 0o777, 0o600, conf);
-      const kubeconfig = parse(fs.readFileSync(conf, 'utf8')) as Kubeconfig;
-      const cluster = kubeconfig.clusters[0]!.cluster;
-      assert.equal(cluster.server, `https://127.0.0.1:${PORTS.apiserver}`);
-      const ca = Buffer.from(cluster['certificate-authority-data'], 'base64').toString('utf8');
-      assert.equal(ca, fs.readFileSync(file('ca', 'crt'), 'utf8'));
-      const cert = Buffer.from(kubeconfig.users[0]!.user['client-certificate-data'], 'base64').toString(
-        'utf8',
-      );
-      assert.match(openssl(['verify', '-CAfile', file('ca', 'crt')], cert), /OK/);
-      assert.equal(openssl(['x509', '-noout', '-subject'], cert).trim(), `subject=${subject}`);
-      const key = Buffer.from(kubeconfig.users[0]!.user['client-key-data'], 'base64').toString('utf8');
-      assert.equal(
-        openssl(['pkey', '-pubout'], key),
-        openssl(['x509', '-noout', '-pubkey'], cert),
-        `${name}: key`,
-      );
-    }
-  });
-
-  test('a second run reuses every file as it is', () => {
-    const before = fs.readFileSync(file('apiserver', 'crt'), 'utf8');
-    const adminBefore = fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8');
-    const logged: string[] = [];
-    ensureLabPki(root, { nodeName: NODE_NAME, portOffset: PORT_OFFSET, log: (line) => logged.push(line) });
-    assert.deepEqual(logged, []);
-    assert.equal(fs.readFileSync(file('apiserver', 'crt'), 'utf8'), before);
-    assert.equal(fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8'), adminBefore);
-  });
-
-  test('the expired apiserver certificate: same key and SANs, signed by the CA, no longer valid', () => {
-    const copy = makeTempDir('bg-expired-');
-    try {
-      fs.cpSync(path.join(root, 'etc'), path.join(copy, 'etc'), { recursive: true });
-      const original = path.join(labPkiDir(copy), 'apiserver.crt');
-      const valid = fs.readFileSync(original, 'utf8');
-      assert.equal(writeExpiredCertificate(copy, 'apiserver'), original);
-      const expired = fs.readFileSync(original, 'utf8');
-      assert.notEqual(expired, valid);
-      assert.equal(run('openssl', ['x509', '-checkend', '0', '-noout', '-in', original]).status, 1);
-      assert.equal(run('openssl', ['x509', '-checkend', '0', '-noout'], valid).status, 0);
-      const verify = run('openssl', ['verify', '-CAfile', path.join(labPkiDir(copy), 'ca.crt'), original]);
-      assert.match(verify.stdout + verify.stderr, /certificate has expired/);
-      const ext = ['-noout', '-subject', '-pubkey', '-ext', 'subjectAltName,extendedKeyUsage'];
-      assert.equal(openssl(['x509', ...ext], expired), openssl(['x509', ...ext], valid));
-    } finally {
-      fs.rmSync(copy, { recursive: true, force: true });
-    }
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// Manifests
-
-describe('the lab manifests', () => {
-  test('kubeadm layout: 0600 files in a 0700 directory, the stand-in beside them, rewritten only on change', () => {
-    const dir = path.join(root, 'etc/kubernetes/manifests');
-    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
-    for (const component of LAB_COMPONENTS) {
-      assert.equal(fs.statSync(labManifestPath(root, component)).mode & 0o777, 0o600, component);
-    }
-    assert.ok(fs.statSync(path.join(root, 'opt/breakglass/standin.js')).isFile());
-    assert.deepEqual(writeLabManifests(root, { nodeName: NODE_NAME, portOffset: PORT_OFFSET }), []);
-  });
-
-  test('the copied stand-in imports nothing but node: built-ins, so the single file runs anywhere', () => {
-    const code = fs.readFileSync(path.join(root, 'opt/breakglass/standin.js'), 'utf8');
-    const specifiers = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)].map(
-      (m) => m[1],
-    );
-    assert.ok(specifiers.length > 0);
-    assert.deepEqual(
-      specifiers.filter((s) => !s?.startsWith('node:')),
-      [],
-    );
-  });
-
-  test('breakglass lint finds no error', () => {
-    const { result, json } = breakglassJson<{ findings: { severity: string; message: string }[] }>([
-      'lint',
-      '--root',
-      root,
-    ]);
-    assert.deepEqual(
-      json.findings.filter((f) => f.severity === 'error'),
-      [],
-    );
-    assert.equal(result.status, 0, result.stderr);
-  });
-
-  test('breakglass status shows each health endpoint on loopback at the offset port', () => {
-    const { json } = breakglassJson<{
-      staticPods: { name: string; health: { scheme: string; host: string; port: number; path: string } }[];
-    }>(['status', '--root', root]);
-    const health = Object.fromEntries(
-      json.staticPods.map((p) => [p.name, [p.health.scheme, p.health.host, p.health.port, p.health.path]]),
-    );
-    assert.deepEqual(health, {
-      etcd: ['HTTP', '127.0.0.1', PORTS.etcdMetrics, '/health'],
-      'kube-apiserver': ['HTTPS', '127.0.0.1', PORTS.apiserver, '/livez'],
-      'kube-controller-manager': ['HTTPS', '127.0.0.1', PORTS.controllerManager, '/healthz'],
-      'kube-scheduler': ['HTTPS', '127.0.0.1', PORTS.scheduler, '/healthz'],
-    });
-  });
-});
 
 // ---------------------------------------------------------------------------------------------
 // The stand-ins against a real etcd

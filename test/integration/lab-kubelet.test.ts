@@ -1,257 +1,44 @@
 // The lab's kubelet stand-in (scripts/lab/kubelet.ts) as a real process against the lab's containerd and
 // Docker: manifests written to a node root become pods the way kubelet runs them, and breakglass sees them.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as https from 'node:https';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
-import { podUid } from '../../scripts/lab/pods.js';
-import { CriClient, type CriContainer, type CriPodSandbox } from '../../src/clients/cri.js';
+import {
+  breakglassStatus,
+  criStandIns,
+  criView,
+  FILE_CHECK_MS,
+  freePort,
+  KUBELET_WAIT,
+  makeTestNode,
+  nanos,
+  podYaml,
+  running,
+  StandIn,
+  type TestNode,
+  uidOf,
+  waitGone,
+  waitRunning,
+  writeManifest,
+} from '../helpers/kubelet-standin.js';
 import { type LabEnv, labEnv } from '../helpers/lab.js';
-import { makeTempDir } from '../helpers/node-root.js';
-import { REPO_ROOT } from '../helpers/paths.js';
-import { breakglassJson } from '../helpers/run.js';
-
-const NODE = path.join(REPO_ROOT, 'node_modules/.bin/node');
-const KUBELET = path.join(REPO_ROOT, 'dist/scripts/lab/kubelet.js');
-const FILE_CHECK_MS = 2_000;
-const STAND_IN_FLAGS = ['--file-check-frequency', '2s', '--backoff-base', '1s'];
-
-// ----- a node root and the stand-in as a child process -----
-
-interface TestNode {
-  name: string;
-  root: string;
-  manifests: string;
-  podLogsDir: string;
-}
-
-function makeTestNode(name: string): TestNode {
-  const root = makeTempDir('lab-kubelet-');
-  const manifests = path.join(root, 'etc/kubernetes/manifests');
-  fs.mkdirSync(manifests, { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(root, 'etc/hostname'), `${name.toUpperCase()}\n`);
-  return { name, root, manifests, podLogsDir: path.join(root, 'var/log/pods') };
-}
-
-class StandIn {
-  output = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly child: ChildProcess;
-
-  constructor(node: TestNode, flags: string[]) {
-    this.child = spawn(NODE, [KUBELET, '--root', node.root, ...STAND_IN_FLAGS, ...flags], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    for (const stream of [this.child.stdout!, this.child.stderr!]) {
-      stream.on('data', (chunk: Buffer) => {
-        this.output += chunk.toString('utf8');
-      });
-    }
-    this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => resolve({ code, signal }));
-    });
-  }
-
-  async waitForLog(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-    return until(
-      `log line ${pattern}`,
-      async () => pattern.exec(this.output)?.[0] ?? null,
-      timeoutMs,
-      () => this.output.slice(-3000),
-    );
-  }
-
-  /** SIGTERM; resolves with the exit and how long it took. */
-  async stop(): Promise<{ code: number | null; ms: number }> {
-    const started = Date.now();
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const { code } = await this.exited;
-    return { code, ms: Date.now() - started };
-  }
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null>,
-  timeoutMs = 20_000,
-  context: () => string = () => '',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out waiting for ${what}\n${context()}`);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Written beside and renamed in, as an operator should: kubelet never reads it half-written. */
-function writeManifest(node: TestNode, name: string, text: string): void {
-  const temp = path.join(node.manifests, `.${name}.tmp`);
-  fs.writeFileSync(temp, text, { mode: 0o600 });
-  fs.renameSync(temp, path.join(node.manifests, name));
-}
-
-function podYaml(name: string, containers: { name: string; script: string }[], extra = ''): string {
-  const lines = [
-    'apiVersion: v1',
-    'kind: Pod',
-    'metadata:',
-    `  name: ${name}`,
-    '  namespace: kube-system',
-    `  labels: {component: ${name}, tier: control-plane}`,
-    'spec:',
-    '  hostNetwork: true',
-    '  containers:',
-  ];
-  for (const container of containers) {
-    lines.push(
-      `  - name: ${container.name}`,
-      '    image: local/busybox:1',
-      `    command: [sh, -c, ${JSON.stringify(container.script)}]`,
-    );
-  }
-  return `${lines.join('\n')}\n${extra}`;
-}
-
-function uidOf(node: TestNode, fileName: string, name: string): string {
-  const content = fs.readFileSync(path.join(node.manifests, fileName), 'utf8');
-  return podUid({
-    name,
-    namespace: 'kube-system',
-    nodeName: node.name,
-    file: `/etc/kubernetes/manifests/${fileName}`,
-    content,
-    containers: [],
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
-// ----- what the runtime says (CRI) -----
-
-interface CriView {
-  sandboxes: CriPodSandbox[];
-  containers: CriContainer[];
-}
-
-async function criView(client: CriClient, mirrorName: string): Promise<CriView> {
-  const [sandboxes, containers] = await Promise.all([client.listPodSandboxes(), client.listContainers()]);
-  return {
-    sandboxes: sandboxes.filter((s) => s.labels['io.kubernetes.pod.name'] === mirrorName),
-    containers: containers.filter((c) => c.labels['io.kubernetes.pod.name'] === mirrorName),
-  };
-}
-
-function running(view: CriView, container: string): CriContainer | undefined {
-  return view.containers.find((c) => c.metadata?.name === container && c.state === 'CONTAINER_RUNNING');
-}
-
-async function waitRunning(client: CriClient, mirrorName: string, container: string): Promise<CriView> {
-  return until(`${mirrorName}/${container} to run`, async () => {
-    const view = await criView(client, mirrorName);
-    return running(view, container) ? view : null;
-  });
-}
-
-async function waitGone(client: CriClient, mirrorName: string, timeoutMs = 20_000): Promise<void> {
-  await until(
-    `${mirrorName} to be removed`,
-    async () => ((await criView(client, mirrorName)).sandboxes.length === 0 ? true : null),
-    timeoutMs,
-  );
-}
-
-/** Whatever a failed test left of a node's pods. */
-async function removeCriPodsOf(client: CriClient, node: TestNode): Promise<void> {
-  for (const sandbox of await client.listPodSandboxes()) {
-    if (!sandbox.labels['io.kubernetes.pod.name']?.endsWith(`-${node.name}`)) continue;
-    await client.stopPodSandbox(sandbox.id).catch(() => {});
-    await client.removePodSandbox(sandbox.id).catch(() => {});
-  }
-}
-
-interface StatusJson {
-  staticPods: {
-    name: string;
-    running: boolean | null;
-    containers: { name: string; state: string; restartCount: number }[];
-  }[];
-  podsWithoutManifest: { podName: string; containers: { state: string }[] }[];
-}
-
-function breakglassStatus(node: TestNode, endpoint: string): StatusJson {
-  const flags = ['--root', node.root, '--runtime', endpoint, '--pod-logs', node.podLogsDir];
-  return breakglassJson<StatusJson>(['status', ...flags]).json;
-}
-
-function nanos(value: string): number {
-  return Number(BigInt(value) / 1_000_000n);
-}
+import { until } from '../helpers/wait.js';
 
 // ----- containerd over CRI -----
 
 describe('the lab kubelet stand-in over CRI', { timeout: 300_000 }, () => {
-  let lab: LabEnv;
-  let client: CriClient;
-  let endpoint: string;
-  const nodes: TestNode[] = [];
-  const standIns: StandIn[] = [];
-
-  const newNode = (suffix: string) => {
-    const node = makeTestNode(`kubelet-test-${suffix}`);
-    nodes.push(node);
-    return node;
-  };
-  const startStandIn = (node: TestNode, flags: string[] = []) => {
-    const standIn = new StandIn(node, [
-      '--container-runtime-endpoint',
-      endpoint,
-      '--healthz-port',
-      '0',
-      ...flags,
-    ]);
-    standIns.push(standIn);
-    return standIn;
-  };
-
-  before(() => {
-    lab = labEnv();
-    endpoint = `unix://${lab.containerdSocket}`;
-    client = new CriClient(endpoint, 30_000);
-  });
-
-  after(async () => {
-    for (const standIn of standIns) await standIn.stop();
-    for (const node of nodes) {
-      await removeCriPodsOf(client, node);
-      fs.rmSync(node.root, { recursive: true, force: true });
-    }
-    client.close();
-  });
+  const { client, endpoint, newNode, startStandIn } = criStandIns();
 
   test('a manifest that appears runs with kubelet labels, hostPath mounts and logs under the pod log dir', async () => {
     const node = newNode('run');
     const port = await freePort();
     const standIn = startStandIn(node, ['--healthz-port', String(port)]);
     await standIn.waitForLog(/Starting the kubelet stand-in/);
-    const healthz = await until('healthz', () => httpGet(`http://127.0.0.1:${port}/healthz`));
+    const healthz = await until('healthz', () => httpGet(`http://127.0.0.1:${port}/healthz`), KUBELET_WAIT);
     assert.deepEqual(healthz, { status: 200, body: 'ok' });
 
     fs.mkdirSync(path.join(node.root, 'etc/web-config'), { recursive: true });
@@ -291,10 +78,14 @@ describe('the lab kubelet stand-in over CRI', { timeout: 300_000 }, () => {
     assert.equal(container.image?.image, 'docker.io/local/busybox:1');
 
     const logFile = path.join(node.podLogsDir, `kube-system_web-kubelet-test-run_${uid}`, 'web', '0.log');
-    const log = await until('the container log', async () => {
-      const text = fs.readFileSync(logFile, 'utf8');
-      return text.includes('config is read-only') ? text : null;
-    });
+    const log = await until(
+      'the container log',
+      async () => {
+        const text = fs.readFileSync(logFile, 'utf8');
+        return text.includes('config is read-only') ? text : null;
+      },
+      KUBELET_WAIT,
+    );
     assert.match(log, /stdout F hello from web/);
     assert.match(log, /stdout F from-the-node-root/);
     assert.equal(fs.readFileSync(path.join(node.root, 'var/lib/web/out'), 'utf8'), 'written\n');
@@ -342,7 +133,7 @@ describe('the lab kubelet stand-in over CRI', { timeout: 300_000 }, () => {
           created.set(c.metadata!.attempt, nanos(c.createdAt));
         return created.has(4) ? true : null;
       },
-      40_000,
+      { ...KUBELET_WAIT, timeoutMs: 40_000 },
     );
     const gap = (n: number) => (created.get(n)! - created.get(n - 1)!) / 1000;
     const gaps = [2, 3, 4].map(gap);
@@ -361,7 +152,7 @@ describe('the lab kubelet stand-in over CRI', { timeout: 300_000 }, () => {
         const current = await criView(client, mirror);
         return current.containers.length <= 2 ? current : null;
       },
-      5_000,
+      { ...KUBELET_WAIT, timeoutMs: 5_000 },
     );
     const newest = view.containers.reduce((a, b) => (a.metadata!.attempt > b.metadata!.attempt ? a : b));
     assert.equal(
@@ -436,11 +227,15 @@ describe('the lab kubelet stand-in over CRI', { timeout: 300_000 }, () => {
       podYaml('sched', [{ name: 'sched', script: 'echo v2; exec sleep 3600' }]),
     );
     const uid2 = uidOf(node, 'sched.yaml', 'sched');
-    const v2 = await until('the new pod alone', async () => {
-      const view = await criView(client, mirror);
-      const uids = view.sandboxes.map((s) => s.metadata?.uid);
-      return running(view, 'sched') && uids.length === 1 && uids[0] === uid2 ? view : null;
-    });
+    const v2 = await until(
+      'the new pod alone',
+      async () => {
+        const view = await criView(client, mirror);
+        const uids = view.sandboxes.map((s) => s.metadata?.uid);
+        return running(view, 'sched') && uids.length === 1 && uids[0] === uid2 ? view : null;
+      },
+      KUBELET_WAIT,
+    );
     assert.equal(v1.sandboxes[0]!.metadata?.uid, uid1);
     assert.ok(
       !fs.existsSync(path.join(node.podLogsDir, `kube-system_${mirror}_${uid1}`)),
@@ -453,175 +248,7 @@ describe('the lab kubelet stand-in over CRI', { timeout: 300_000 }, () => {
     process.stderr.write(`# manifest removed -> pod removed: ${Date.now() - removedAt} ms\n`);
     assert.equal(v2.containers.length, 1);
   });
-
-  test('the trap: restarted with the API server down, a removed manifest keeps its pod; adoption, no duplicates', async () => {
-    const node = newNode('trap');
-    const mirror = 'apiserver-kubelet-test-trap';
-    const first = startStandIn(node);
-    writeManifest(
-      node,
-      'apiserver.yaml',
-      podYaml('apiserver', [
-        { name: 'apiserver', script: 'echo serving; exec sleep 3600' },
-        { name: 'crasher', script: 'exit 1' },
-      ]),
-    );
-    const before = await waitRunning(client, mirror, 'apiserver');
-    await until('crasher attempt 1', async () =>
-      (await criView(client, mirror)).containers.some(
-        (c) => c.metadata?.name === 'crasher' && c.metadata.attempt >= 1,
-      )
-        ? true
-        : null,
-    );
-    const stopped = await first.stop();
-    assert.equal(stopped.code, 0);
-    assert.ok(stopped.ms < 2_000, `SIGTERM took ${stopped.ms} ms`);
-    const afterStop = await criView(client, mirror);
-    assert.equal(
-      running(afterStop, 'apiserver')?.id,
-      running(before, 'apiserver')!.id,
-      'pods outlive kubelet',
-    );
-    const crasherAttempts = afterStop.containers
-      .filter((c) => c.metadata?.name === 'crasher')
-      .map((c) => c.metadata!.attempt);
-
-    const apiserver = await TestApiServer.create(node);
-    const second = startStandIn(node);
-    await second.waitForLog(
-      /"Unable to reach the API server; sources aren't ready" err="connect ECONNREFUSED/,
-    );
-    await second.waitForLog(
-      /"Found the pod running already: adopting it" pod="kube-system\/apiserver-kubelet-test-trap"/,
-    );
-    await second.waitForLog(
-      /"Restarted container" pod="kube-system\/apiserver-kubelet-test-trap" containerName="crasher"/,
-    );
-    const adopted = await criView(client, mirror);
-    assert.equal(adopted.sandboxes.length, 1, 'no second sandbox');
-    assert.equal(adopted.sandboxes[0]!.id, before.sandboxes[0]!.id);
-    assert.equal(running(adopted, 'apiserver')?.id, running(before, 'apiserver')!.id, 'not restarted');
-    const restartedAttempt = Math.max(
-      ...adopted.containers.filter((c) => c.metadata?.name === 'crasher').map((c) => c.metadata!.attempt),
-    );
-    assert.ok(restartedAttempt > Math.max(...crasherAttempts), 'attempts go on from the runtime');
-
-    fs.rmSync(path.join(node.manifests, 'apiserver.yaml'));
-    await second.waitForLog(
-      /"Skipping delete because sources aren't ready yet" pod="kube-system\/apiserver-kubelet-test-trap" podUID="[0-9a-f]{32}"/,
-    );
-    await sleep(2 * FILE_CHECK_MS + 1_000);
-    const kept = await criView(client, mirror);
-    assert.equal(running(kept, 'apiserver')?.id, running(before, 'apiserver')!.id, 'the pod keeps running');
-    const orphan = breakglassStatus(node, endpoint).podsWithoutManifest.find((p) => p.podName === mirror);
-    assert.ok(orphan, 'breakglass shows it running with no manifest');
-
-    // A fixed manifest is a new UID with the same pod name: it waits for the old pod, which never goes.
-    writeManifest(
-      node,
-      'apiserver.yaml',
-      podYaml('apiserver', [{ name: 'apiserver', script: 'exec sleep 3600' }]),
-    );
-    const fixedUid = uidOf(node, 'apiserver.yaml', 'apiserver');
-    await second.waitForLog(
-      new RegExp(
-        `"Pod cannot start yet: a pod with the same full name is still running" .*podUID="${fixedUid}"`,
-      ),
-    );
-    await sleep(FILE_CHECK_MS);
-    assert.deepEqual(
-      (await criView(client, mirror)).sandboxes.map((s) => s.id),
-      [before.sandboxes[0]!.id],
-      'still only the old pod',
-    );
-
-    const readyAt = Date.now();
-    await apiserver.listen();
-    try {
-      await second.waitForLog(/"API server answered: all sources ready"/);
-      const replaced = await until('the old pod removed and the fixed one running', async () => {
-        const view = await criView(client, mirror);
-        const uids = view.sandboxes.map((s) => s.metadata?.uid);
-        return running(view, 'apiserver') && uids.length === 1 && uids[0] === fixedUid ? view : null;
-      });
-      assert.notEqual(running(replaced, 'apiserver')!.id, running(before, 'apiserver')!.id);
-      process.stderr.write(
-        `# API server up -> old pod removed, fixed pod running: ${Date.now() - readyAt} ms\n`,
-      );
-    } finally {
-      await apiserver.close();
-    }
-  });
 });
-
-// ----- an API server that answers /readyz over TLS, on a port that is closed until listen() -----
-
-class TestApiServer {
-  private server: https.Server | null = null;
-
-  private constructor(
-    private readonly port: number,
-    private readonly key: string,
-    private readonly cert: string,
-  ) {}
-
-  /** Writes <root>/etc/kubernetes/kubelet.conf with the server URL and its CA. */
-  static async create(node: TestNode): Promise<TestApiServer> {
-    const dir = path.join(node.root, 'etc/kubernetes/pki');
-    fs.mkdirSync(dir, { recursive: true });
-    const key = path.join(dir, 'apiserver.key');
-    const cert = path.join(dir, 'apiserver.crt');
-    const openssl = spawnSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=kube-apiserver',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ]);
-    assert.equal(openssl.status, 0, String(openssl.stderr));
-    const port = await freePort();
-    const caData = fs.readFileSync(cert).toString('base64');
-    const kubeconfig = [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '- name: kubernetes',
-      `  cluster: {server: "https://127.0.0.1:${port}", certificate-authority-data: ${caData}}`,
-      'contexts:',
-      '- name: system:node',
-      '  context: {cluster: kubernetes, user: system:node}',
-      'current-context: system:node',
-      '',
-    ].join('\n');
-    fs.writeFileSync(path.join(node.root, 'etc/kubernetes/kubelet.conf'), kubeconfig, { mode: 0o600 });
-    return new TestApiServer(port, fs.readFileSync(key, 'utf8'), fs.readFileSync(cert, 'utf8'));
-  }
-
-  listen(): Promise<void> {
-    this.server = https.createServer({ key: this.key, cert: this.cert }, (request, response) => {
-      response.writeHead(request.url === '/readyz' ? 200 : 404);
-      response.end(request.url === '/readyz' ? 'ok' : '');
-    });
-    return new Promise((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-}
 
 function httpGet(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -681,10 +308,14 @@ describe('the lab kubelet stand-in over Docker', { timeout: 120_000 }, () => {
     );
     const uid = uidOf(node, 'ctl.yaml', 'ctl');
     const pod = `ctl-${node.name}_kube-system_${uid}`;
-    const names = await until('the restarted crasher', async () => {
-      const all = (await podContainers()).map((c) => c.Names[0]!.replace(/^\//, ''));
-      return all.includes(`k8s_crasher_${pod}_1`) ? all : null;
-    });
+    const names = await until(
+      'the restarted crasher',
+      async () => {
+        const all = (await podContainers()).map((c) => c.Names[0]!.replace(/^\//, ''));
+        return all.includes(`k8s_crasher_${pod}_1`) ? all : null;
+      },
+      KUBELET_WAIT,
+    );
     assert.ok(names.includes(`k8s_POD_${pod}_0`), names.join(' '));
     assert.ok(names.includes(`k8s_ctl_${pod}_0`), names.join(' '));
     const ctl = (await podContainers()).find((c) => c.Names[0] === `/k8s_ctl_${pod}_0`)!;
@@ -692,12 +323,18 @@ describe('the lab kubelet stand-in over Docker', { timeout: 120_000 }, () => {
     assert.equal(ctl.Labels['io.kubernetes.docker.type'], 'container');
     assert.equal(ctl.Labels['annotation.io.kubernetes.container.restartCount'], '0');
     const log = path.join(node.podLogsDir, `kube-system_ctl-${node.name}_${uid}`, 'ctl', '0.log');
-    await until('the log link', async () =>
-      fs.readFileSync(log, 'utf8').includes('controller up') ? true : null,
+    await until(
+      'the log link',
+      async () => (fs.readFileSync(log, 'utf8').includes('controller up') ? true : null),
+      KUBELET_WAIT,
     );
 
     fs.rmSync(path.join(node.manifests, 'ctl.yaml'));
-    await until('every container removed', async () => ((await podContainers()).length === 0 ? true : null));
+    await until(
+      'every container removed',
+      async () => ((await podContainers()).length === 0 ? true : null),
+      KUBELET_WAIT,
+    );
     assert.ok(!fs.existsSync(path.dirname(path.dirname(log))), 'the pod log directory goes too');
     const stopped = await standIn.stop();
     assert.equal(stopped.code, 0);

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { controlPlaneUp } from '../../scripts/lab/controlplane.js';
 import { type LabPaths, labPaths } from '../../scripts/lab/daemons/paths.js';
 import { mountsUnder } from '../../scripts/lab/daemons/proc.js';
@@ -18,6 +17,7 @@ import { type LabSystemd, startLabSystemd, stopLabSystemd } from '../../scripts/
 import { CriClient } from '../../src/clients/cri.js';
 import { labEnv } from '../helpers/lab.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { until } from '../helpers/wait.js';
 
 const TEST_UNIT = 'breakglass-test.service';
 const TEST_UNIT_TEXT = `[Unit]
@@ -28,7 +28,7 @@ ExecStart=/bin/sh -c 'echo hello from the unit; exec sleep infinity'
 `;
 const SYSTEMD = 'org.freedesktop.systemd1';
 const MANAGER_PATH = '/org/freedesktop/systemd1';
-const WAIT_MS = 15_000;
+const WAIT = { timeoutMs: 15_000 };
 
 let paths: LabPaths;
 let systemd: LabSystemd;
@@ -89,16 +89,6 @@ function journalMessages(unit: string): string[] {
     .filter(Boolean)
     .map((line) => (JSON.parse(line) as { MESSAGE?: unknown }).MESSAGE)
     .filter((message): message is string => typeof message === 'string');
-}
-
-async function waitFor<T>(what: string, probe: () => T | null | undefined | false): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS / 1000} s waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 /** Host processes whose cgroup path names one of these ids (a container's, a pod's). */
@@ -180,8 +170,10 @@ test("a unit's lines reach the host's journalctl, and D-Bus from the host reads 
   installUnit(paths, TEST_UNIT, TEST_UNIT_TEXT);
   systemctl(paths, ['start', TEST_UNIT]);
 
-  await waitFor('the unit line in the journal', () =>
-    journalMessages('breakglass-test').includes('hello from the unit'),
+  await until(
+    'the unit line in the journal',
+    () => journalMessages('breakglass-test').includes('hello from the unit'),
+    WAIT,
   );
   assert.equal(busProperty(TEST_UNIT, 'Unit', 'ActiveState'), 'active');
   const pidBefore = busProperty(TEST_UNIT, 'Service', 'ExecMainPID');
@@ -190,14 +182,21 @@ test("a unit's lines reach the host's journalctl, and D-Bus from the host reads 
 
   restartOverDbus(TEST_UNIT);
 
-  await waitFor('a new main PID or restart count', () => {
-    const pid = busProperty(TEST_UNIT, 'Service', 'ExecMainPID');
-    const restarts = busProperty(TEST_UNIT, 'Service', 'NRestarts');
-    return (pid !== pidBefore && pid !== '0') || restarts !== restartsBefore;
-  });
+  await until(
+    'a new main PID or restart count',
+    () => {
+      const pid = busProperty(TEST_UNIT, 'Service', 'ExecMainPID');
+      const restarts = busProperty(TEST_UNIT, 'Service', 'NRestarts');
+      return (pid !== pidBefore && pid !== '0') || restarts !== restartsBefore;
+    },
+    WAIT,
+  );
   assert.equal(busProperty(TEST_UNIT, 'Unit', 'ActiveState'), 'active');
-  await waitFor('the second start in the journal', () =>
-    journalMessages('breakglass-test').filter((m) => m === 'hello from the unit').length >= 2 ? true : null,
+  await until(
+    'the second start in the journal',
+    () =>
+      journalMessages('breakglass-test').filter((m) => m === 'hello from the unit').length >= 2 ? true : null,
+    WAIT,
   );
 });
 
@@ -224,28 +223,37 @@ test('containerd.service runs a CRI pod, and restarting the unit over D-Bus keep
   const pod = await runCriPod(client, spec, labEnv().podLogsDir);
   podIds = [pod.sandboxId, ...Object.values(pod.containerIds)];
   const containerLog = `${pod.logDirectory}/probe/0.log`;
-  await waitFor(
+  await until(
     'the pod log line',
     () => fs.existsSync(containerLog) && /hello from the pod/.test(fs.readFileSync(containerLog, 'utf8')),
+    WAIT,
   );
   const pidBefore = busProperty('containerd.service', 'Service', 'ExecMainPID');
 
   restartOverDbus('containerd.service');
 
-  await waitFor('containerd with a new main PID', () => {
-    const pid = busProperty('containerd.service', 'Service', 'ExecMainPID');
-    return (
-      pid !== pidBefore &&
-      pid !== '0' &&
-      busProperty('containerd.service', 'Unit', 'ActiveState') === 'active'
-    );
-  });
-  const status = await waitFor('containerd answering again', () => {
-    const result = spawnSync('/usr/bin/ctr', ['--address', service.socket, '-n', 'k8s.io', 'tasks', 'ls'], {
-      encoding: 'utf8',
-    });
-    return result.status === 0 ? result.stdout : null;
-  });
+  await until(
+    'containerd with a new main PID',
+    () => {
+      const pid = busProperty('containerd.service', 'Service', 'ExecMainPID');
+      return (
+        pid !== pidBefore &&
+        pid !== '0' &&
+        busProperty('containerd.service', 'Unit', 'ActiveState') === 'active'
+      );
+    },
+    WAIT,
+  );
+  const status = await until(
+    'containerd answering again',
+    () => {
+      const result = spawnSync('/usr/bin/ctr', ['--address', service.socket, '-n', 'k8s.io', 'tasks', 'ls'], {
+        encoding: 'utf8',
+      });
+      return result.status === 0 ? result.stdout : null;
+    },
+    WAIT,
+  );
   const probeId = pod.containerIds.probe!;
   assert.match(status, new RegExp(`^${probeId}\\s+\\d+\\s+RUNNING`, 'm'));
   client.close();
@@ -262,7 +270,7 @@ test('stopping the lab systemd leaves no container, no process, no cgroup and no
   const lab = labEnv();
   const docker = ['-H', `unix://${lab.dockerSocket}`];
   assert.equal(run('/usr/bin/docker', [...docker, 'ps', '-aq', '--filter', `name=${SYSTEMD_CONTAINER}`]), '');
-  await waitFor('the processes to go', () => processesInCgroups(cgroupNames).length === 0);
+  await until('the processes to go', () => processesInCgroups(cgroupNames).length === 0, WAIT);
   assert.deepEqual(cgroupDirsNamed(cgroupNames), []);
   assert.deepEqual(mountsUnder(paths.dir).filter(ofLabSystemd), []);
   assert.ok(!fs.existsSync(`${paths.dir}/dbus`), 'the D-Bus dir is gone');

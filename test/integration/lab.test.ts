@@ -13,6 +13,7 @@ import { labPorts } from '../../scripts/lab/node.js';
 import { labEnv } from '../helpers/lab.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { breakglassJson } from '../helpers/run.js';
+import { until } from '../helpers/wait.js';
 
 interface Status {
   runtime: { name: string; error: string | null };
@@ -27,19 +28,8 @@ function run(command: string, args: string[]): { status: number | null; out: str
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-async function until<T>(
-  what: string,
-  check: () => Promise<T | null> | T | null,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+/** Faults and heals take a while to show: kubelet's back-off, etcd's and the API server's restarts. */
+const LAB_WAIT = { timeoutMs: 90_000, intervalMs: 500 };
 
 describe('the lab', { timeout: 900_000 }, () => {
   const lab = labEnv();
@@ -69,7 +59,7 @@ describe('the lab', { timeout: 900_000 }, () => {
   const allHealthy = async () => (await componentHealth(ports)).every((h) => h.healthy) || null;
 
   test('up: every component healthy, and breakglass pointed at the node root sees them run', async () => {
-    await until('every component healthy', allHealthy, 120_000);
+    await until('every component healthy', allHealthy, { ...LAB_WAIT, timeoutMs: 120_000 });
     const json = status();
     assert.equal(json.runtime.error, null);
     assert.equal(json.runtime.name, 'containerd');
@@ -89,21 +79,30 @@ describe('the lab', { timeout: 900_000 }, () => {
     await until(
       'kubelet active',
       () => /"active"/.test(busProperty('kubelet.service', 'ActiveState')) || null,
+      LAB_WAIT,
     );
   });
 
   test('kubelet crash-looping: its restarts climb and the journal says why; healed', async () => {
     await withFault('kubelet-crashloop', async () => {
-      await until('two automatic restarts', () => {
-        const n = Number(busProperty('kubelet.service', 'NRestarts', 'Service').replace(/^\D+/, ''));
-        return n >= 2 || null;
-      });
+      await until(
+        'two automatic restarts',
+        () => {
+          const n = Number(busProperty('kubelet.service', 'NRestarts', 'Service').replace(/^\D+/, ''));
+          return n >= 2 || null;
+        },
+        LAB_WAIT,
+      );
       assert.match(journal('kubelet'), /bogus-kubelet-flag/);
     });
-    await until('kubelet healthy again', async () => {
-      const answer = await probe(`http://127.0.0.1:${ports.kubeletHealthz}/healthz`);
-      return ('status' in answer && answer.status === 200) || null;
-    });
+    await until(
+      'kubelet healthy again',
+      async () => {
+        const answer = await probe(`http://127.0.0.1:${ports.kubeletHealthz}/healthz`);
+        return ('status' in answer && answer.status === 200) || null;
+      },
+      LAB_WAIT,
+    );
   });
 
   test('the runtime stopped: ctr cannot reach it, breakglass says why; healed', async () => {
@@ -112,7 +111,7 @@ describe('the lab', { timeout: 900_000 }, () => {
       assert.match(status().runtime.error!, /connection refused|no such socket/);
     });
     assert.equal(run('ctr', ['--address', lab.containerdSocket, 'version']).status, 0);
-    await until('every component healthy', allHealthy);
+    await until('every component healthy', allHealthy, LAB_WAIT);
   });
 
   test("a YAML error in etcd's manifest: kubelet drops etcd, the API server follows; healed", async () => {
@@ -126,13 +125,15 @@ describe('the lab', { timeout: 900_000 }, () => {
       await until(
         'etcd down',
         () => curl(`http://127.0.0.1:${ports.etcdMetrics}/health`).status !== 0 || null,
+        LAB_WAIT,
       );
       await until(
         'the API server unready',
         () => !/^ok$/.test(curl(`https://127.0.0.1:${ports.apiserver}/readyz`).out) || null,
+        LAB_WAIT,
       );
     });
-    await until('every component healthy', allHealthy);
+    await until('every component healthy', allHealthy, LAB_WAIT);
   });
 
   test('a .bak copy of the apiserver manifest: kubelet runs it, breakglass flags it; healed', async () => {
@@ -140,20 +141,28 @@ describe('the lab', { timeout: 900_000 }, () => {
       const json = status();
       const bak = json.findings.filter((f) => f.file === 'kube-apiserver.yaml.bak').map((f) => f.code);
       assert.ok(bak.includes('stray-copy') && bak.includes('duplicate-pod'), bak.join(','));
-      await until('the .bak pod running', () => {
-        const pod = status().staticPods.find((p) => p.file === 'kube-apiserver.yaml.bak');
-        return pod?.containers[0]?.state === 'running' || null;
-      });
+      await until(
+        'the .bak pod running',
+        () => {
+          const pod = status().staticPods.find((p) => p.file === 'kube-apiserver.yaml.bak');
+          return pod?.containers[0]?.state === 'running' || null;
+        },
+        LAB_WAIT,
+      );
     });
-    await until('every component healthy', allHealthy);
+    await until('every component healthy', allHealthy, LAB_WAIT);
   });
 
   test('kube-apiserver crash-looping on a bad flag: its log says so, the controller-manager follows; healed', async () => {
     await withFault('apiserver-bad-flag', async () => {
-      await until('an apiserver restart', () => {
-        const c = status().staticPods.find((p) => p.name === 'kube-apiserver')?.containers[0];
-        return (c && c.restartCount >= 1) || null;
-      });
+      await until(
+        'an apiserver restart',
+        () => {
+          const c = status().staticPods.find((p) => p.name === 'kube-apiserver')?.containers[0];
+          return (c && c.restartCount >= 1) || null;
+        },
+        LAB_WAIT,
+      );
       const logs = spawnSync(
         path.resolve('bin/breakglass'),
         ['logs', 'kube-apiserver', '--root', lab.nodeRoot],
@@ -165,9 +174,10 @@ describe('the lab', { timeout: 900_000 }, () => {
       await until(
         'the controller-manager unhealthy',
         () => curl(`https://127.0.0.1:${ports.controllerManager}/healthz`).out !== 'ok' || null,
+        LAB_WAIT,
       );
     });
-    await until('every component healthy', allHealthy, 420_000);
+    await until('every component healthy', allHealthy, { ...LAB_WAIT, timeoutMs: 420_000 });
   });
 
   test("etcd's disk nearly full: df shows it; healed", async () => {
@@ -199,6 +209,7 @@ describe('the lab', { timeout: 900_000 }, () => {
               `https://127.0.0.1:${ports.apiserver}/livez`,
             ]).out,
           ) || null,
+        LAB_WAIT,
       );
     });
     assert.equal(run('openssl', ['x509', '-checkend', '86400', '-noout', '-in', crt]).status, 0);
@@ -220,7 +231,7 @@ describe('the lab', { timeout: 900_000 }, () => {
       const p99 = histogramP99(metrics, 'etcd_disk_wal_fsync_duration_seconds');
       assert.ok(p99 > 0.01, `WAL fsync p99 ${p99 * 1000} ms`);
     });
-    await until('every component healthy', allHealthy);
+    await until('every component healthy', allHealthy, LAB_WAIT);
   });
 
   test('the trap: API server down, kubelet restarted, a manifest removed: the pod keeps running; healed', async () => {
@@ -229,6 +240,7 @@ describe('the lab', { timeout: 900_000 }, () => {
       await until(
         'kubelet skipping the delete',
         () => /Skipping delete because sources aren't ready yet/.test(journal('kubelet')) || null,
+        LAB_WAIT,
       );
       const orphan = breakglassJson<{ podsWithoutManifest: { podName: string }[] }>([
         'status',
@@ -237,7 +249,7 @@ describe('the lab', { timeout: 900_000 }, () => {
       ]).json;
       assert.ok(orphan.podsWithoutManifest.some((p) => p.podName.startsWith('kube-scheduler-')));
     });
-    await until('every component healthy', allHealthy, 420_000);
+    await until('every component healthy', allHealthy, { ...LAB_WAIT, timeoutMs: 420_000 });
   });
 
   test('a second lab, on Docker (cri-dockerd names): healthy, seen by breakglass and docker ps; down leaves nothing', async () => {

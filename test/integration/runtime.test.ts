@@ -1,7 +1,7 @@
 // breakglass against the lab's real runtimes: containerd over CRI, and Docker with cri-dockerd's
 // conventions. Pods are started the way kubelet starts static pods (names, labels, annotations, logs).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -14,9 +14,10 @@ import { openRuntime } from '../../src/sources/runtime/open.js';
 import type { RuntimeEvent } from '../../src/sources/runtime/types.js';
 import { type LabEnv, labEnv } from '../helpers/lab.js';
 import { makeNodeRoot, makeTempDir, type NodeRoot } from '../helpers/node-root.js';
-import { BIN, REPO_ROOT } from '../helpers/paths.js';
-import { breakglass, breakglassJson } from '../helpers/run.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+import { breakglass, breakglassAsync, breakglassJson, startBreakglass } from '../helpers/run.js';
 import { criHarness, dockerHarness, type Harness, type RunningPod } from '../helpers/runtime-harness.js';
+import { until } from '../helpers/wait.js';
 
 interface ContainerJson {
   name: string;
@@ -32,6 +33,9 @@ interface Status {
   podsWithoutManifest: { podName: string; namespace: string; containers: ContainerJson[] }[];
 }
 
+const SEEN = { timeoutMs: 20_000, intervalMs: 50 };
+/** breakglass on a hung runtime socket must still answer: killed and failed after this. */
+const HUNG_SOCKET_MS = 30_000;
 const LONG_LINE = 'x'.repeat(20_000);
 const ESCAPES = String.raw`printf '\033]0;owned title\007\033[31mred text\033[0m bell\007 csi\302\2332Jdone\n'`;
 
@@ -223,28 +227,27 @@ for (const kind of ['cri', 'docker'] as const) {
 
     test('logs --follow moves on to the next attempt when the container restarts', async () => {
       const pod = pods.get('kube-apiserver')!;
-      const follower = spawn(BIN, ['logs', 'kube-apiserver', '--follow', ...flags]);
-      let out = '';
-      let err = '';
-      follower.stdout.on('data', (d) => {
-        out += d;
-      });
-      follower.stderr.on('data', (d) => {
-        err += d;
-      });
+      const follower = startBreakglass(['logs', 'kube-apiserver', '--follow', ...flags]);
       try {
-        await waitFor(() => out.includes('apiserver attempt 1 starting'), 'the current attempt');
+        await until(
+          'the current attempt',
+          () => follower.stdout().includes('apiserver attempt 1 starting'),
+          SEEN,
+        );
         await harness.restart(
           pod,
           { ...apiserver(2), command: ['sh', '-c', 'echo "attempt 2 is up"; exec sleep 3600'] },
           2,
         );
-        await waitFor(() => out.includes('attempt 2 is up'), `the next attempt (stderr: ${err})`);
-        assert.match(err, /restarted/);
+        await until('the next attempt', () => follower.stdout().includes('attempt 2 is up'), {
+          ...SEEN,
+          context: () => `stderr: ${follower.stderr()}`,
+        });
+        assert.match(follower.stderr(), /restarted/);
       } finally {
-        follower.kill('SIGTERM');
+        follower.child.kill('SIGTERM');
       }
-      const code = await new Promise((r) => follower.once('exit', r));
+      const code = await new Promise((r) => follower.child.once('exit', r));
       assert.equal(code, 0, 'SIGTERM ends a followed log cleanly');
     });
 
@@ -286,9 +289,10 @@ for (const kind of ['cri', 'docker'] as const) {
     });
 
     test('logs of a container with a TTY', async () => {
-      await waitFor(
-        () => breakglass(['logs', 'tty-pod', ...flags]).stdout.includes('tty line two'),
+      await until(
         'the TTY output',
+        () => breakglass(['logs', 'tty-pod', ...flags]).stdout.includes('tty line two'),
+        SEEN,
       );
       const r = breakglass(['logs', 'tty-pod', ...flags]);
       assert.deepEqual(r.stdout.trimEnd().split('\n'), ['tty line one', 'tty line two']);
@@ -301,15 +305,18 @@ for (const kind of ['cri', 'docker'] as const) {
       const server = net.createServer((c) => held.push(c)).listen(socket);
       await new Promise((r) => server.once('listening', r));
       try {
-        const r = await runAsync([
-          'logs',
-          'kube-apiserver',
-          ...node.flags,
-          '--pod-logs',
-          lab.podLogsDir,
-          '--runtime',
-          `unix://${socket}`,
-        ]);
+        const { stdout: r } = await breakglassAsync(
+          [
+            'logs',
+            'kube-apiserver',
+            ...node.flags,
+            '--pod-logs',
+            lab.podLogsDir,
+            '--runtime',
+            `unix://${socket}`,
+          ],
+          { timeoutMs: HUNG_SOCKET_MS },
+        );
         assert.match(r, /apiserver attempt 1 starting|attempt 2 is up/);
       } finally {
         for (const c of held) c.destroy();
@@ -355,7 +362,11 @@ for (const kind of ['cri', 'docker'] as const) {
         const proxy = pods.get('kube-proxy')!.containerId('kube-proxy');
         const killedAt = Date.now();
         await harness.kill(proxy);
-        await waitFor(() => events.some((e) => e.at >= killedAt && e.event.kind === 'changed'), 'an event');
+        await until(
+          'an event',
+          () => events.some((e) => e.at >= killedAt && e.event.kind === 'changed'),
+          SEEN,
+        );
         const latency = events.find((e) => e.at >= killedAt)!.at - killedAt;
         // Timing is measured (and written down by scripts/bench.ts), not asserted: the arrival is.
         console.log(`# ${kind}: runtime event ${latency} ms after the kill`);
@@ -380,15 +391,19 @@ for (const kind of ['cri', 'docker'] as const) {
         assert.match(logs.stdout, /attempt 2 is up/);
         assert.match(logs.stderr, /reading kubelet's log files instead/);
         await startLabDockerd(lab.dir);
-        await waitFor(() => events.some((e) => e.kind === 'resync'), 'a resync after the reconnect', 60_000);
+        await until('a resync after the reconnect', () => events.some((e) => e.kind === 'resync'), {
+          ...SEEN,
+          timeoutMs: 60_000,
+        });
         // And it is live again: a new container's start arrives as an event.
         const count = events.length;
         await harness.runPod(
           spec('after-restart', null, [{ name: 'c', image: lab.images.busybox, command: ['true'] }]),
         );
-        await waitFor(
-          () => events.slice(count).some((e) => e.kind === 'changed'),
+        await until(
           'an event after the reconnect',
+          () => events.slice(count).some((e) => e.kind === 'changed'),
+          SEEN,
         );
       } finally {
         sub.close();
@@ -402,71 +417,11 @@ for (const kind of ['cri', 'docker'] as const) {
   });
 }
 
-describe('a runtime socket that accepts and never answers', () => {
-  test('status answers with a timeout reason, and the rest of status works', async () => {
-    const dir = makeTempDir();
-    const socket = path.join(dir, 'hung.sock');
-    const held: net.Socket[] = [];
-    const server = net.createServer((s) => held.push(s)).listen(socket);
-    await new Promise((r) => server.once('listening', r));
-    const node = makeNodeRoot();
-    try {
-      for (const endpoint of [`unix://${socket}`, `unix://${path.join(dir, 'docker.sock')}`]) {
-        if (endpoint.endsWith('docker.sock')) fs.symlinkSync(socket, path.join(dir, 'docker.sock'));
-        const started = Date.now();
-        const r = await runAsync(['status', '--json', ...node.flags, '--runtime', endpoint]);
-        const json = JSON.parse(r) as Status;
-        assert.match(json.runtime.error!, /no answer|timed out|timeout/i, json.runtime.error ?? 'no error');
-        assert.equal(json.staticPods.length, 4);
-        console.log(
-          `# hung ${endpoint.endsWith('docker.sock') ? 'docker' : 'CRI'} socket answered in ${Date.now() - started} ms`,
-        );
-      }
-    } finally {
-      for (const s of held) s.destroy();
-      server.close();
-      node.cleanup();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-function runAsync(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args);
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('breakglass status hung on a hung socket'));
-    }, 30_000);
-    child.on('exit', () => {
-      clearTimeout(timer);
-      resolve(out);
-    });
-  });
-}
-
-async function waitFor(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
+/** etcd answering its health endpoint; until it listens, fetch throws and is asked again. */
 async function waitForHealth(port: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`etcd never became healthy on 127.0.0.1:${port}`);
+  await until(
+    `etcd healthy on 127.0.0.1:${port}`,
+    async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok,
+    { timeoutMs: 60_000, intervalMs: 200, retryErrors: true },
+  );
 }
