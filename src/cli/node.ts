@@ -1,10 +1,9 @@
 // From the flags to the node: where things are (the flags override what breakglass finds), the facts
 // read once for the one-shot commands, and the store's options for those that watch.
 import type { NodeFacts } from '../model/facts.js';
-import { discoverNode, type NodeLayout } from '../node/discover.js';
+import { discoverNode, manifestDirsOf, type NodeLayout } from '../node/discover.js';
 import type { ChangeContext } from '../ops/staticpods.js';
-import { scanBoth } from '../sources/manifests/watch.js';
-import { dirOptions } from '../store/feeds/manifests.js';
+import { scanBoth } from '../sources/manifests/scan.js';
 import { locateEtcdDataDir, readFactsOnce } from '../store/once.js';
 import type { StoreOptions } from '../store/store.js';
 import type { Flags } from './flags.js';
@@ -37,7 +36,7 @@ export async function readNode(flags: Flags, options: { runtime: boolean }): Pro
 export function storeOptions(flags: Flags, layout: NodeLayout): StoreOptions {
   return {
     layout,
-    etcdDataDir: locateEtcdDataDir(layout, scanBoth(dirOptions(layout)), flags.etcdDataDir),
+    etcdDataDir: locateEtcdDataDir(layout, scanBoth(manifestDirsOf(layout)), flags.etcdDataDir),
     journalDir: flags.journalDir ?? null,
     dbusAddress: flags.dbus ?? null,
     kubeletUnit: kubeletUnitOf(flags),

@@ -6,7 +6,7 @@ import type { Intent } from '../node/state-dir.js';
 import type { CertificateInfo } from '../sources/certs.js';
 import type { DiskSample } from '../sources/disk/watch.js';
 import type { EtcdSample } from '../sources/etcd/metrics.js';
-import type { ManifestDirs } from '../sources/manifests/watch.js';
+import type { ManifestDirs } from '../sources/manifests/scan.js';
 import type { RuntimeChoice } from '../sources/runtime/detect.js';
 import type { Container, RuntimeInfo, Sandbox } from '../sources/runtime/types.js';
 import type { UnitState } from '../sources/systemd.js';

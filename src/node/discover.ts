@@ -245,3 +245,12 @@ function noteUnsetStaticPodPath(
     'kubelet sets neither --pod-manifest-path nor staticPodPath, so it may run no static pods; assuming kubeadm default',
   );
 }
+
+/** The two directories a static pod's manifest lives in, and the node name their pods are named after. */
+export function manifestDirsOf(layout: NodeLayout): { manifests: string; holding: string; nodeName: string } {
+  return {
+    manifests: layout.manifests.value,
+    holding: layout.holding.value,
+    nodeName: layout.nodeName.value,
+  };
+}

@@ -3,13 +3,12 @@
 
 import { systemBusAddress } from '../clients/systemd-bus.js';
 import { emptySlot, type NodeFacts } from '../model/facts.js';
-import type { Located, NodeLayout } from '../node/discover.js';
+import { type Located, manifestDirsOf, type NodeLayout } from '../node/discover.js';
 import { etcdDataDir } from '../node/etcd.js';
 import { runtimeUnitFor } from '../node/runtime-unit.js';
 import { pendingIntent } from '../sources/breakglass-state.js';
-import { type ManifestDirs, scanBoth } from '../sources/manifests/watch.js';
+import { type ManifestDirs, scanBoth } from '../sources/manifests/scan.js';
 import { readRuntimeOnce } from '../sources/runtime/read-once.js';
-import { dirOptions } from './feeds/manifests.js';
 
 export interface OnceOptions {
   /** --etcd-data-dir: overrides what the etcd manifest names. */
@@ -35,7 +34,7 @@ export function unreadFacts(
   layout: NodeLayout,
   options: Omit<OnceOptions, 'readRuntime'> & { runtimeKind: 'docker' | 'cri' | null },
 ): NodeFacts {
-  const dirs = scanBoth(dirOptions(layout));
+  const dirs = scanBoth(manifestDirsOf(layout));
   const unit = runtimeUnitFor(layout.runtimeEndpoint.value, options.runtimeKind);
   return {
     layout,

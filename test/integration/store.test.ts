@@ -6,8 +6,8 @@ import { after, test } from 'node:test';
 import { componentHealth } from '../../scripts/lab/controlplane.js';
 import { labPorts } from '../../scripts/lab/node.js';
 import { nodeModel } from '../../src/model/node.js';
-import { discoverNode } from '../../src/node/discover.js';
-import { scanBoth } from '../../src/sources/manifests/watch.js';
+import { discoverNode, manifestDirsOf } from '../../src/node/discover.js';
+import { scanBoth } from '../../src/sources/manifests/scan.js';
 import { locateEtcdDataDir } from '../../src/store/once.js';
 import { NodeStore } from '../../src/store/store.js';
 import { labEnv } from '../helpers/lab.js';
@@ -32,11 +32,7 @@ after(async () => {
 
 test('a pod kubelet stops is seen stopped within seconds, also right after a listing', async () => {
   const layout = await discoverNode({ root: lab.nodeRoot });
-  const dirs = scanBoth({
-    manifests: layout.manifests.value,
-    holding: layout.holding.value,
-    nodeName: layout.nodeName.value,
-  });
+  const dirs = scanBoth(manifestDirsOf(layout));
   store = new NodeStore({
     layout,
     etcdDataDir: locateEtcdDataDir(layout, dirs, undefined),

@@ -287,3 +287,16 @@ function utf8SequenceLength(raw: Buffer, i: number): number {
 function octal(mode: number): string {
   return `0${(mode & 0o777).toString(8)}`;
 }
+
+/** The manifest directory and the holding directory, read now. */
+export interface ManifestDirs {
+  manifests: ManifestDirSnapshot;
+  holding: ManifestDirSnapshot;
+}
+
+export function scanBoth(dirs: { manifests: string; holding: string; nodeName: string }): ManifestDirs {
+  return {
+    manifests: scanManifestDir(dirs.manifests, { nodeName: dirs.nodeName, role: 'manifests' }),
+    holding: scanManifestDir(dirs.holding, { nodeName: dirs.nodeName, role: 'holding' }),
+  };
+}

@@ -2,13 +2,8 @@
 // changes as they happen, plus a full re-list every 20 s like kubelet's own, in case an event is lost.
 import * as path from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
-import { scanManifestDir } from './scan.js';
+import { type ManifestDirs, scanBoth } from './scan.js';
 import type { ManifestDirSnapshot } from './types.js';
-
-export interface ManifestDirs {
-  manifests: ManifestDirSnapshot;
-  holding: ManifestDirSnapshot;
-}
 
 export interface WatchOptions {
   manifests: string;
@@ -22,13 +17,6 @@ export interface WatchOptions {
 export interface ManifestWatcher {
   current(): ManifestDirs;
   close(): Promise<void>;
-}
-
-export function scanBoth(options: WatchOptions): ManifestDirs {
-  return {
-    manifests: scanManifestDir(options.manifests, { nodeName: options.nodeName, role: 'manifests' }),
-    holding: scanManifestDir(options.holding, { nodeName: options.nodeName, role: 'holding' }),
-  };
 }
 
 /** Calls onChange with fresh snapshots whenever either directory changes. */

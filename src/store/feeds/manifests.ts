@@ -1,8 +1,9 @@
 // The static pod directory and the holding directory, kept in view (inotify plus kubelet's own 20 s
 // re-list), and the intent log of a change cut short, read again with every change of the directories.
-import type { NodeLayout } from '../../node/discover.js';
+import { manifestDirsOf, type NodeLayout } from '../../node/discover.js';
 import { pendingIntent } from '../../sources/breakglass-state.js';
-import { type ManifestWatcher, scanBoth, watchManifestDirs } from '../../sources/manifests/watch.js';
+import { scanBoth } from '../../sources/manifests/scan.js';
+import { type ManifestWatcher, watchManifestDirs } from '../../sources/manifests/watch.js';
 import { errnoMessage } from '../../util/errors.js';
 import type { Feed, FeedHost } from '../feed.js';
 
@@ -24,7 +25,7 @@ export function startManifestsFeed(host: FeedHost, layout: NodeLayout, onChange:
   const stateDir = layout.stateDir.value;
   let watcher: ManifestWatcher | null = null;
   try {
-    watcher = watchManifestDirs(dirOptions(layout), (dirs) => {
+    watcher = watchManifestDirs(manifestDirsOf(layout), (dirs) => {
       host.update((s) => ({ ...s, dirs, intent: pendingIntent(stateDir) }));
       onChange();
     });
@@ -36,7 +37,7 @@ export function startManifestsFeed(host: FeedHost, layout: NodeLayout, onChange:
   }
   return {
     rescan() {
-      host.update((s) => ({ ...s, dirs: scanBoth(dirOptions(layout)), intent: pendingIntent(stateDir) }));
+      host.update((s) => ({ ...s, dirs: scanBoth(manifestDirsOf(layout)), intent: pendingIntent(stateDir) }));
       onChange();
     },
     close: () => watcher?.close(),

@@ -1,7 +1,7 @@
 // Where the full-screen log viewer stands: following the newest line or paused at one, wrapped or not,
 // searching, a line it jumped to. Pure: an intent and the log give the next position, and at most one
 // message for the operator.
-import type { LogEntry } from '../../model/log-buffer.js';
+import type { LogBuffer } from '../../model/log-buffer.js';
 import type { Intent } from './keymap.js';
 
 export interface LogViewState {
@@ -18,11 +18,8 @@ export interface LogViewState {
   mark: number | null;
 }
 
-/** The lines a log viewer reads (a LogBuffer is one). */
-export interface ReadonlyLog {
-  readonly length: number;
-  at(index: number): LogEntry | undefined;
-}
+/** The lines a log viewer reads: a LogBuffer, seen without its writing side. */
+export type ReadonlyLog = Pick<LogBuffer, 'length' | 'at' | 'find'>;
 
 type Message = { text: string; level: 'info' } | null;
 
@@ -113,14 +110,13 @@ export function find(
   search: string | null,
 ): number {
   const needle = search?.toLowerCase() ?? '';
-  for (let i = from + direction; i >= 0 && i < lines.length; i += direction) {
-    const entry = lines.at(i)!;
-    if (
-      what === 'error' ? entry.level === 'error' : needle !== '' && entry.text.toLowerCase().includes(needle)
-    )
-      return i;
-  }
-  return -1;
+  return lines.find(
+    from,
+    what === 'error'
+      ? (e) => e.level === 'error'
+      : (e) => needle !== '' && e.text.toLowerCase().includes(needle),
+    direction,
+  );
 }
 
 function info(text: string): Message {

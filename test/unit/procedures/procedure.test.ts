@@ -16,7 +16,10 @@ import {
 
 /** Only what the runner reads to describe a step: the directories and what answers. */
 const NODE = {
-  facts: () => ({ layout: { manifests: { value: '/m' }, holding: { value: '/h' } }, runtime: { choice: null } }),
+  facts: () => ({
+    layout: { manifests: { value: '/m' }, holding: { value: '/h' } },
+    runtime: { choice: null },
+  }),
   model: () => ({ apiServer: null }),
 } as unknown as NodeWatch;
 const OPS = {} as NodeOps;

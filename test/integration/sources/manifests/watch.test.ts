@@ -5,11 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { disableStaticPod } from '../../../../src/ops/staticpods.js';
-import {
-  type ManifestDirs,
-  type ManifestWatcher,
-  watchManifestDirs,
-} from '../../../../src/sources/manifests/watch.js';
+import type { ManifestDirs } from '../../../../src/sources/manifests/scan.js';
+import { type ManifestWatcher, watchManifestDirs } from '../../../../src/sources/manifests/watch.js';
 import { kubeadmManifest, makeNodeRoot, type NodeRoot } from '../../../helpers/node-root.js';
 import { until } from '../../../helpers/wait.js';
 
