@@ -8,7 +8,6 @@ import { etcdDataDir } from '../node/etcd.js';
 import { runtimeUnitFor } from '../node/runtime-unit.js';
 import { pendingIntent } from '../sources/breakglass-state.js';
 import { type ManifestDirs, scanBoth } from '../sources/manifests/scan.js';
-import { readRuntimeOnce } from '../sources/runtime/read-once.js';
 
 export interface OnceOptions {
   /** --etcd-data-dir: overrides what the etcd manifest names. */
@@ -19,8 +18,12 @@ export interface OnceOptions {
 }
 
 export async function readFactsOnce(layout: NodeLayout, options: OnceOptions): Promise<NodeFacts> {
+  // Loaded only when asked for: the runtime clients (gRPC, dockerode) are most of a command's start-up.
   const runtime = options.readRuntime
-    ? await readRuntimeOnce({ root: layout.root, runtimeEndpoint: layout.runtimeEndpoint })
+    ? await (await import('../sources/runtime/read-once.js')).readRuntimeOnce({
+        root: layout.root,
+        runtimeEndpoint: layout.runtimeEndpoint,
+      })
     : null;
   const facts = unreadFacts(layout, { ...options, runtimeKind: runtime?.choice?.kind ?? null });
   if (!runtime) return facts;
