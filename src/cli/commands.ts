@@ -1,6 +1,8 @@
 // Every command, once: its name, what it takes, one line of help, and the module that runs it (loaded
 // only when it runs, so `status` never loads React and `lint` never loads a runtime client). A new
 // command is an entry here and a module in src/cli/commands/.
+
+import { preloadRuntimeReader } from '../store/once.js';
 import type { CliArgs } from './args.js';
 import type { Io } from './io.js';
 
@@ -14,71 +16,93 @@ export interface CommandSpec {
   run(args: CliArgs, io: Io): Promise<number>;
 }
 
+/** The modules, loaded when a command runs (each import in one place, so it can be loaded ahead too). */
+const load = {
+  tui: () => import('./commands/tui.js'),
+  status: () => import('./commands/status.js'),
+  lint: () => import('./commands/lint.js'),
+  move: () => import('./commands/move.js'),
+  restart: () => import('./commands/restart.js'),
+  recover: () => import('./commands/recover.js'),
+  logs: () => import('./commands/logs.js'),
+  stop: () => import('./commands/stop.js'),
+  restartUnit: () => import('./commands/restart-unit.js'),
+};
+
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'tui',
     takes: 'nothing',
     summary: 'the full-screen view of this node, with its actions (status when not on a terminal)',
-    run: async (args, io) => (await import('./commands/tui.js')).tui(args, io),
+    run: async (args, io) => (await load.tui()).tui(args, io),
   },
   {
     name: 'status',
     takes: 'nothing',
     summary: 'where things are on this node, and every static pod (enabled or disabled) with its phase',
-    run: async (args, io) => (await import('./commands/status.js')).status(args, io),
+    run: async (args, io) => (await load.status()).status(args, io),
   },
   {
     name: 'lint',
     takes: 'nothing',
     summary: 'findings about the manifest directory, as kubelet would load it',
-    run: async (args, io) => (await import('./commands/lint.js')).lint(args, io),
+    run: async (args, io) => (await load.lint()).lint(args, io),
   },
   {
     name: 'disable',
     takes: 'a name',
     summary: "move a static pod's manifest out to the holding directory (kubelet stops it)",
-    run: async (args, io) => (await import('./commands/move.js')).move('disable', args, io),
+    run: async (args, io) => (await load.move()).move('disable', args, io),
   },
   {
     name: 'enable',
     takes: 'a name',
     summary: 'move it back into the manifest directory (kubelet starts it)',
-    run: async (args, io) => (await import('./commands/move.js')).move('enable', args, io),
+    run: async (args, io) => (await load.move()).move('enable', args, io),
   },
   {
     name: 'restart',
     takes: 'a name',
     summary:
       'restart a static pod: disable, wait until stopped, enable, wait until a new container is healthy',
-    run: async (args, io) => (await import('./commands/restart.js')).restart(args, io),
+    run: async (args, io) => (await load.restart()).restart(args, io),
   },
   {
     name: 'recover',
     takes: 'nothing',
     summary: 'finish or undo a change that was interrupted (kill -9, power cut)',
-    run: async (args, io) => (await import('./commands/recover.js')).recoverCommand(args, io),
+    run: async (args, io) => (await load.recover()).recoverCommand(args, io),
   },
   {
     name: 'logs',
     takes: 'a name',
     summary: "a static pod's container log, from the runtime or straight from its files",
-    run: async (args, io) => (await import('./commands/logs.js')).logs(args, io),
+    run: async (args, io) => (await load.logs()).logs(args, io),
   },
   {
     name: 'stop',
     takes: 'a name',
     summary: "stop a pod's containers and sandbox through the runtime, for a kubelet that",
     details: ['ignores a removed manifest'],
-    run: async (args, io) => (await import('./commands/stop.js')).stop(args, io),
+    run: async (args, io) => (await load.stop()).stop(args, io),
   },
   {
     name: 'restart-unit',
     takes: 'a name',
     summary: "restart kubelet's unit or the runtime's over D-Bus, and wait until it is active",
-    run: async (args, io) => (await import('./commands/restart-unit.js')).restartUnitCommand(args, io),
+    run: async (args, io) => (await load.restartUnit()).restartUnitCommand(args, io),
   },
 ];
 
 export function commandNamed(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);
+}
+
+/**
+ * Every module a command loads lazily, loaded now: for a caller about to drop its privileges, whose
+ * later imports must not need to read the (root-only) files again. The TUI's (React, Ink) stays out.
+ */
+export async function preloadCommands(): Promise<void> {
+  const { tui, ...commands } = load;
+  await Promise.all([...Object.values(commands).map((f) => f()), preloadRuntimeReader()]);
 }

@@ -17,10 +17,14 @@ export interface OnceOptions {
   dbusAddress: string | null;
 }
 
+/** Loaded only when asked for: the runtime clients (gRPC, dockerode) are most of a command's start-up. */
+export function preloadRuntimeReader() {
+  return import('../sources/runtime/read-once.js');
+}
+
 export async function readFactsOnce(layout: NodeLayout, options: OnceOptions): Promise<NodeFacts> {
-  // Loaded only when asked for: the runtime clients (gRPC, dockerode) are most of a command's start-up.
   const runtime = options.readRuntime
-    ? await (await import('../sources/runtime/read-once.js')).readRuntimeOnce({
+    ? await (await preloadRuntimeReader()).readRuntimeOnce({
         root: layout.root,
         runtimeEndpoint: layout.runtimeEndpoint,
       })
