@@ -4,11 +4,17 @@ import * as readline from 'node:readline/promises';
 import { main } from './cli/main.js';
 
 const stop = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    stop.abort();
+// The detached run of a procedure has no terminal to lose: a SIGHUP means nothing to it, and after
+// SIGINT or SIGTERM it must finish putting back what it took away, however long that takes.
+const runner = Boolean(process.env.BREAKGLASS_RUNNER);
+let forcedExit = !runner;
+if (runner) process.on('SIGHUP', () => {});
+for (const signal of runner ? (['SIGINT', 'SIGTERM'] as const) : (['SIGINT', 'SIGTERM', 'SIGHUP'] as const)) {
+  // A second signal ends this process at once (the default action), except the detached run's.
+  process[runner ? 'on' : 'once'](signal, () => {
+    stop.abort(signal);
     // Whatever does not end by itself (a runtime call waiting out its timeout) is not waited for.
-    setTimeout(() => process.exit(130), 2_000).unref();
+    if (forcedExit) setTimeout(() => process.exit(130), 2_000).unref();
   });
 }
 
@@ -22,6 +28,9 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const io = {
   signal: stop.signal,
+  keepRunningOnSignal: () => {
+    forcedExit = false;
+  },
   out: (text: string) => process.stdout.write(text),
   err: (text: string) => process.stderr.write(text),
   ask: process.stdin.isTTY

@@ -8,8 +8,8 @@ import type { Io } from './io.js';
 
 export interface CommandSpec {
   name: string;
-  /** What follows the name: nothing, or one NAME. */
-  takes: 'nothing' | 'a name';
+  /** What follows the name: nothing, one NAME, or any number of them. */
+  takes: 'nothing' | 'a name' | 'names';
   summary: string;
   /** More lines under the summary in the usage. */
   details?: string[];
@@ -27,6 +27,7 @@ const load = {
   logs: () => import('./commands/logs.js'),
   stop: () => import('./commands/stop.js'),
   restartUnit: () => import('./commands/restart-unit.js'),
+  snapshot: () => import('./commands/snapshot.js'),
 };
 
 export const COMMANDS: CommandSpec[] = [
@@ -62,9 +63,9 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'restart',
-    takes: 'a name',
-    summary:
-      'restart a static pod: disable, wait until stopped, enable, wait until a new container is healthy',
+    takes: 'names',
+    summary: "restart static pods one at a time in kubeadm's order, each gated on its health,",
+    details: ['an etcd snapshot first; survives the terminal closing and kill -9 (--resume)'],
     run: async (args, io) => (await load.restart()).restart(args, io),
   },
   {
@@ -91,6 +92,12 @@ export const COMMANDS: CommandSpec[] = [
     takes: 'a name',
     summary: "restart kubelet's unit or the runtime's over D-Bus, and wait until it is active",
     run: async (args, io) => (await load.restartUnit()).restartUnitCommand(args, io),
+  },
+  {
+    name: 'snapshot',
+    takes: 'nothing',
+    summary: "an etcd snapshot through etcd's Maintenance API, checked (hash, size, revision)",
+    run: async (args, io) => (await load.snapshot()).snapshot(args, io),
   },
 ];
 

@@ -27,6 +27,11 @@ function wholeNumber(flag: string) {
   };
 }
 
+function restartMethod(text: string): 'auto' | 'runtime' | 'move' {
+  if (text === 'auto' || text === 'runtime' || text === 'move') return text;
+  throw new UsageError(`--method is auto, runtime or move, got "${text}"`);
+}
+
 function unitName(text: string): string {
   if (!/^[A-Za-z0-9:_.\\@-]+$/.test(text)) throw new UsageError(`--kubelet-unit: not a unit name: "${text}"`);
   return text.includes('.') ? text : `${text}.service`;
@@ -152,8 +157,60 @@ export const FLAGS = {
   force: {
     flag: 'force',
     type: 'boolean',
-    commands: ['stop'],
-    help: 'stop an enabled pod too (kubelet starts it again at once)',
+    commands: ['stop', 'restart'],
+    help: 'stop: an enabled pod too; restart: etcd even when its peers would lose quorum',
+  },
+  all: {
+    flag: 'all',
+    type: 'boolean',
+    commands: ['restart'],
+    help: "every enabled static pod, in kubeadm's order (etcd, apiserver, controller manager, scheduler, others)",
+  },
+  method: {
+    flag: 'method',
+    type: 'string',
+    arg: 'M',
+    commands: ['restart'],
+    help: 'auto (default: from what the node shows), runtime (stop its containers) or move (manifest out and back)',
+    parse: restartMethod,
+  },
+  skipSnapshot: {
+    flag: 'skip-snapshot',
+    type: 'boolean',
+    commands: ['restart'],
+    help: 'restart etcd without taking a snapshot first (etcd does not answer, or the disk is full)',
+  },
+  gateTimeout: {
+    flag: 'gate-timeout',
+    type: 'string',
+    arg: 'SECONDS',
+    commands: ['restart'],
+    help: 'how long each pod has to pass its gate (default 120)',
+    parse: wholeNumber('--gate-timeout'),
+  },
+  attach: {
+    flag: 'attach',
+    type: 'boolean',
+    commands: ['restart'],
+    help: 'follow the restart that runs now (or show how the last one ended)',
+  },
+  cancel: {
+    flag: 'cancel',
+    type: 'boolean',
+    commands: ['restart'],
+    help: 'stop the restart that runs now: it puts back what it took away',
+  },
+  resume: {
+    flag: 'resume',
+    type: 'boolean',
+    commands: ['restart'],
+    help: 'continue the last restart that did not finish, from its first step not done',
+  },
+  rollback: {
+    flag: 'rollback',
+    type: 'boolean',
+    commands: ['restart'],
+    help: 'undo the steps the last unfinished restart did: every manifest in place, its pod running',
   },
   timeout: {
     flag: 'timeout',
@@ -168,6 +225,21 @@ export const FLAGS = {
     type: 'boolean',
     commands: ['disable', 'enable'],
     help: 'wait until the runtime shows kubelet followed (stopped / running)',
+  },
+  out: {
+    flag: 'out',
+    type: 'string',
+    arg: 'FILE',
+    commands: ['snapshot'],
+    help: 'write the snapshot to FILE (never overwritten) instead of <state-dir>/snapshots',
+  },
+  keepSnapshots: {
+    flag: 'keep-snapshots',
+    type: 'string',
+    arg: 'N',
+    commands: ['snapshot', 'restart'],
+    help: 'how many snapshots <state-dir>/snapshots keeps (default 5; the newest always)',
+    parse: wholeNumber('--keep-snapshots'),
   },
   help: { flag: 'help', short: 'h', type: 'boolean', help: 'this help' },
   version: { flag: 'version', type: 'boolean', help: 'the version' },
@@ -208,6 +280,18 @@ export function nodeFlagArgs(flags: Flags): string[] {
   const out: string[] = [];
   for (const [key, spec] of Object.entries(FLAGS) as [FlagKey, FlagSpec][]) {
     if (!spec.node) continue;
+    const value = flags[key];
+    if (value === undefined || value === false) continue;
+    out.push(`--${spec.flag}`, ...(value === true ? [] : [String(value)]));
+  }
+  return out;
+}
+
+/** The flags of `command` that were given, as they would be typed again (for a run started anew). */
+export function commandFlagArgs(flags: Flags, command: string, except: readonly FlagKey[] = []): string[] {
+  const out: string[] = [];
+  for (const [key, spec] of Object.entries(FLAGS) as [FlagKey, FlagSpec][]) {
+    if (!spec.commands?.includes(command) || except.includes(key)) continue;
     const value = flags[key];
     if (value === undefined || value === false) continue;
     out.push(`--${spec.flag}`, ...(value === true ? [] : [String(value)]));

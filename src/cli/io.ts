@@ -12,6 +12,8 @@ export interface Io {
   ask: ((question: string) => Promise<string>) | null;
   /** Aborted on SIGINT/SIGTERM: a followed log ends cleanly, a procedure stops waiting. */
   signal?: AbortSignal;
+  /** This command ends by itself after a signal (it follows a run to its end): no forced exit. */
+  keepRunningOnSignal?: () => void;
 }
 
 /** One JSON value per line, for scripts. */

@@ -10,7 +10,8 @@ import { EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, type Io, jsonLine } from './io.js';
 
 export function usage(): string {
   const commands = COMMANDS.flatMap((c) => {
-    const name = c.name === 'tui' ? '(none), tui' : `${c.name}${c.takes === 'a name' ? ' NAME' : ''}`;
+    const names = c.takes === 'a name' ? ' NAME' : c.takes === 'names' ? ' NAME...' : '';
+    const name = c.name === 'tui' ? '(none), tui' : `${c.name}${names}`;
     const extra = flagSynopsis(c.name);
     return [
       `  ${name.padEnd(20)}${c.summary}`,

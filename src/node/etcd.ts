@@ -27,8 +27,77 @@ export function etcdDataDir(
   return { value: rootPath(root, '/var/lib/etcd'), source: 'kubeadm default (no etcd manifest names one)' };
 }
 
+/** etcd's own pod among manifest files (the enabled one first): a container named etcd, or running etcd. */
+export function findEtcdPod(
+  manifests: ManifestDirSnapshot,
+  holding: ManifestDirSnapshot | null,
+): PodManifest | null {
+  for (const file of [...manifests.files, ...(holding?.files ?? [])]) {
+    for (const pod of file.pods) if (isEtcdPod(pod)) return pod;
+  }
+  return null;
+}
+
+export function isEtcdPod(pod: PodManifest): boolean {
+  return pod.containers.some((c) => c.name === 'etcd' || /(^|\/)etcd$/.test(c.argv[0] ?? ''));
+}
+
 /** etcd's --listen-metrics-urls (kubeadm: http://127.0.0.1:2381), as its manifest gives it; '' when unset. */
 export function etcdMetricsFlag(pod: PodManifest): string {
   const flags = pod.containers.find((c) => c.name === 'etcd')?.flags ?? pod.containers[0]?.flags ?? {};
   return flags['listen-metrics-urls'] ?? '';
+}
+
+/** How breakglass reaches this node's etcd member: its client URL and the certificates kubeadm leaves. */
+export interface EtcdAccess {
+  /** host:port of the client URL. */
+  address: string;
+  url: string;
+  /** Where the URL came from, for the operator. */
+  source: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * The member's client URL from its manifest: a loopback one of --listen-client-urls first (kubeadm
+ * listens on https://127.0.0.1:2379 too), else its --advertise-client-urls; the client certificate
+ * kubeadm makes for health checks (pki/etcd/healthcheck-client), else the API server's.
+ */
+export function etcdAccess(pod: PodManifest, pkiDir: string, exists: (file: string) => boolean): EtcdAccess {
+  const flags = pod.containers.find((c) => c.name === 'etcd')?.flags ?? pod.containers[0]?.flags ?? {};
+  const listen = splitUrls(flags['listen-client-urls']);
+  const advertise = splitUrls(
+    flags['advertise-client-urls'] ?? pod.annotations['kubeadm.kubernetes.io/etcd.advertise-client-urls'],
+  );
+  const loopback = listen.find((u) => isLoopbackUrl(u));
+  const [url, source] = loopback
+    ? [loopback, '--listen-client-urls']
+    : advertise[0]
+      ? [advertise[0], '--advertise-client-urls']
+      : ['https://127.0.0.1:2379', "kubeadm's default"];
+  const healthcheck = path.join(pkiDir, 'etcd/healthcheck-client');
+  const apiserver = path.join(pkiDir, 'apiserver-etcd-client');
+  const client = exists(`${healthcheck}.crt`) || !exists(`${apiserver}.crt`) ? healthcheck : apiserver;
+  return {
+    address: new URL(url).host,
+    url,
+    source: `${source} in the etcd manifest`,
+    caFile: path.join(pkiDir, 'etcd/ca.crt'),
+    certFile: `${client}.crt`,
+    keyFile: `${client}.key`,
+  };
+}
+
+function splitUrls(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => /^https?:\/\//.test(u));
+}
+
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
 }

@@ -52,3 +52,66 @@ export function readIntent(stateDir: string): Intent | null {
   }
   return intent;
 }
+
+/** The procedure running now, or cut short: written durably before and after each of its steps. */
+export function procedurePath(stateDir: string): string {
+  return path.join(stateDir, 'procedure.json');
+}
+
+/** Finished and interrupted procedures (their records and event logs), newest kept. */
+export function proceduresDir(stateDir: string): string {
+  return path.join(stateDir, 'procedures');
+}
+
+/** etcd snapshots taken before etcd is touched. */
+export function snapshotsDir(stateDir: string): string {
+  return path.join(stateDir, 'snapshots');
+}
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'interrupted';
+
+/** A manifest a procedure moved out of the manifest directory and has not put back yet. */
+export interface MovedOut {
+  /** The file name's bytes in hex. */
+  nameHex: string;
+  displayName: string;
+}
+
+export interface ProcedureRecord {
+  version: 1;
+  /** `<time>-<command>`: also the name of its event log and archived record. */
+  id: string;
+  command: string;
+  /** What the command was asked (pod names, --all), enough to run it again for --resume. */
+  args: string[];
+  pid: number;
+  /** The runner's start time in the kernel's clock ticks: tells it from a later process with its pid. */
+  processStart: string | null;
+  user: string;
+  startedAt: string;
+  /** Where the manifests it moves live: what recovery needs to put them back. */
+  node: { manifests: string; holding: string; nodeName: string };
+  /** `outcome`: what the step said when it ended (why it failed, or what it made). */
+  steps: { id: string; text: string; status: StepStatus; at: string | null; outcome: string | null }[];
+  /** What it took away: put back by `breakglass recover` if it dies. */
+  movedOut: MovedOut[];
+  /** Its events, one JSON object per line, the result last. */
+  eventsPath: string;
+  /** Set when it ended: with its outcome, or 'interrupted' when recovery found it cut short. */
+  end: { at: string; ok: boolean; text: string; interrupted: boolean } | null;
+}
+
+/** The procedure record, or null when none runs and none was cut short. */
+export function readProcedureRecord(stateDir: string): ProcedureRecord | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(procedurePath(stateDir), 'utf8');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return null;
+    throw err;
+  }
+  const record = JSON.parse(text) as ProcedureRecord;
+  if (record.version !== 1 || !Array.isArray(record.steps))
+    throw new Error(`unknown procedure record format in ${procedurePath(stateDir)}`);
+  return record;
+}

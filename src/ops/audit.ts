@@ -10,7 +10,7 @@ export interface AuditRecord {
   to?: string;
   sha256Before?: string | null;
   sha256After?: string | null;
-  outcome: 'ok' | 'refused' | 'failed' | 'completed' | 'rolled-back' | 'conflict';
+  outcome: 'ok' | 'refused' | 'failed' | 'completed' | 'rolled-back' | 'conflict' | 'started' | 'skipped';
   message?: string;
 }
 
@@ -23,4 +23,14 @@ export function appendAudit(stateDir: string, record: AuditRecord): void {
     ...record,
   };
   appendLineDurable(auditPath(stateDir), JSON.stringify(line));
+}
+
+/** An audit line that must not stop the change it describes (a full disk): a note says it is missing. */
+export function tryAppendAudit(stateDir: string, record: AuditRecord): string | null {
+  try {
+    appendAudit(stateDir, record);
+    return null;
+  } catch (err) {
+    return `the audit log could not be written: ${err instanceof Error ? err.message : String(err)}`;
+  }
 }

@@ -20,6 +20,8 @@ export interface LockHolder {
 export interface HeldLock {
   /** Set when the previous holder died holding it: the operator is told. */
   tookOverFrom: LockHolder | null;
+  /** This process held the lock already (a procedure's step inside the procedure's hold). */
+  nested: boolean;
   release(): void;
 }
 
@@ -34,8 +36,30 @@ export function currentUser(): string {
   }
 }
 
+/** The locks this process holds, by lock file: a procedure holds one for its whole run. */
+const held = new Map<string, { depth: number }>();
+
+/**
+ * Takes the change lock, waiting up to 2 s for a holder to finish. Re-entrant within the process: a
+ * change made inside a held lock (a step of a procedure) holds it one level deeper, without asking
+ * flock again (a second open of the file is another open file description, which flock would refuse).
+ */
 export function acquireLock(stateDir: string): HeldLock {
   const file = lockPath(stateDir);
+  const mine = held.get(file);
+  if (mine) {
+    mine.depth++;
+    let releasedNested = false;
+    return {
+      tookOverFrom: null,
+      nested: true,
+      release() {
+        if (releasedNested) return;
+        releasedNested = true;
+        mine.depth--;
+      },
+    };
+  }
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
@@ -82,12 +106,16 @@ export function acquireLock(stateDir: string): HeldLock {
     // A full disk must not stop a change: the kernel lock is held; only the holder's name is missing.
   }
   let released = false;
+  const entry = { depth: 1 };
+  held.set(file, entry);
   return {
     // A holder record left behind means its owner died while holding the lock.
     tookOverFrom: previous,
+    nested: false,
     release() {
       if (released) return;
       released = true;
+      held.delete(file);
       try {
         fs.ftruncateSync(fd, 0);
       } finally {

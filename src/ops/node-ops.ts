@@ -7,6 +7,7 @@ import type { Runtime } from '../sources/runtime/types.js';
 import { BreakglassError } from '../util/errors.js';
 import { openRuntimeControl, type RuntimeControl } from './control/runtime.js';
 import { openUnitControl, type UnitControl } from './control/units.js';
+import { type SnapshotRequest, type SnapshotResult, takeEtcdSnapshot } from './etcd-snapshot.js';
 import { type ChangeContext, disableStaticPod, enableStaticPod, type MoveResult } from './staticpods.js';
 import { planStop, type StopPlan, type StopResult, type StopTarget, stopPod } from './stop.js';
 import { restartUnit } from './units.js';
@@ -16,7 +17,10 @@ export interface NodeOps {
   /** What a stop would touch now, read fresh from the runtime. */
   planStop(target: StopTarget): Promise<StopPlan>;
   stopPod(plan: StopPlan, options: { graceSeconds: number; force: boolean }): Promise<StopResult>;
+  /** Stops the pod's running containers, sandbox left: kubelet starts them again (a restart in place). */
+  restartContainers(target: StopTarget, graceSeconds: number): Promise<StopResult>;
   restartUnit(unit: string, signal: AbortSignal): Promise<{ notes: string[] }>;
+  snapshotEtcd(request: Omit<SnapshotRequest, 'stateDir' | 'readOnly'>): Promise<SnapshotResult>;
   close(): Promise<void>;
 }
 
@@ -50,6 +54,17 @@ export function nodeOps(ctx: OpsContext): NodeOps {
       action === 'disable' ? disableStaticPod(change, fileName) : enableStaticPod(change, fileName),
     planStop: (target) => planStop(openRuntime().reader, target),
     stopPod: (plan, options) => stopPod(openRuntime().control, plan, { ...change, ...options }),
+    restartContainers: async (target, graceSeconds) => {
+      const plan = await planStop(openRuntime().reader, target);
+      return stopPod(openRuntime().control, plan, {
+        ...change,
+        graceSeconds,
+        force: true,
+        containersOnly: true,
+      });
+    },
+    snapshotEtcd: (request) =>
+      takeEtcdSnapshot({ ...request, stateDir: change.stateDir, readOnly: ctx.readOnly }),
     restartUnit: (unit, signal) => {
       units ??= openUnitControl({ address: ctx.dbusAddress, timeoutMs: 5_000 });
       return restartUnit(units, unit, { stateDir: change.stateDir, readOnly: ctx.readOnly, signal });

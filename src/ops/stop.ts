@@ -43,13 +43,16 @@ export async function planStop(runtime: Runtime, target: StopTarget): Promise<St
 export interface StopOptions extends GuardContext {
   force: boolean;
   graceSeconds: number;
+  /** Only the containers, the sandbox left ready: kubelet restarts them in the same pod (a restart). */
+  containersOnly?: boolean;
 }
 
 export async function stopPod(
   control: RuntimeControl,
-  plan: StopPlan,
+  asked: StopPlan,
   options: StopOptions,
 ): Promise<StopResult> {
+  const plan = options.containersOnly ? { ...asked, sandboxes: [] } : asked;
   const who = `${plan.target.namespace}/${plan.target.podName}`;
   checkMayChange(options, DOING);
   if (plan.target.enabled && !options.force) {
@@ -76,7 +79,7 @@ export async function stopPod(
       const message = err instanceof Error ? err.message : String(err);
       try {
         appendAudit(options.stateDir, {
-          action: 'stop',
+          action: options.containersOnly ? 'restart-containers' : 'stop',
           file: who,
           outcome: 'failed',
           message: `${message}; stopped before the failure: ${result.stoppedContainers.join(', ') || 'none'}`,
@@ -88,7 +91,7 @@ export async function stopPod(
     }
     try {
       appendAudit(options.stateDir, {
-        action: 'stop',
+        action: options.containersOnly ? 'restart-containers' : 'stop',
         file: who,
         outcome: 'ok',
         message: `stopped containers ${result.stoppedContainers.join(', ') || 'none'}; sandboxes ${result.stoppedSandboxes.join(', ') || 'none'}`,

@@ -3,9 +3,11 @@
 import type { NodeFacts } from '../model/facts.js';
 import { nodeModel } from '../model/node.js';
 import type { PodView } from '../model/pod-view.js';
-import { disablePod, enablePod, restartPod } from './pod.js';
+import { disablePod, enablePod } from './pod.js';
 import { podSubject } from './pod-steps.js';
 import { type Plan, planContextOf, planOf } from './procedure.js';
+import { restartParams } from './restart-params.js';
+import { restartPods } from './restart-pods.js';
 import { restartUnitProcedure } from './restart-unit.js';
 import { STOP_GRACE_SECONDS, stopPodProcedure } from './stop-pod.js';
 
@@ -59,8 +61,18 @@ export function planAction(request: ActionRequest, facts: NodeFacts): PlannedAct
         'enable',
         '--wait',
       ]);
-    case 'restart-pod':
-      return podAction(view, planOf(restartPod, podSubject(view), context), ['restart', '--yes']);
+    case 'restart-pod': {
+      const params = restartParams(model, facts, {
+        names: [view.fileName ?? view.name],
+        all: false,
+        method: 'auto',
+        skipSnapshot: false,
+        keepSnapshots: undefined,
+        force: false,
+        gateSeconds: undefined,
+      });
+      return podAction(view, planOf(restartPods, params, context), ['restart', '--yes']);
+    }
     case 'stop-pod': {
       const name = view.podName ?? view.name;
       const target = { podName: name, namespace: view.namespace ?? '', enabled: view.enabled === true };

@@ -13,7 +13,7 @@ import { type EtcdFeed, startEtcdFeed } from './feeds/etcd.js';
 import { type HealthFeed, startHealthFeed } from './feeds/health.js';
 import { startJournalFeed } from './feeds/journal.js';
 import { type ManifestsFeed, startManifestsFeed } from './feeds/manifests.js';
-import { LOG_CAPACITY, type PodLogFeed, startPodLogFeed } from './feeds/pod-log.js';
+import { LOG_CAPACITY, type PodLogFeed, readLogTail, startPodLogFeed } from './feeds/pod-log.js';
 import { type RuntimeFeed, startRuntimeFeed } from './feeds/runtime.js';
 import { startDiskFeed, startVitalsFeed } from './feeds/samplers.js';
 import { type ManifestRequest, type ShownFeed, startShownFeed } from './feeds/shown.js';
@@ -138,6 +138,11 @@ export class NodeStore implements FeedHost {
   /** Probe every pod now instead of at the next interval. */
   probeNow(): void {
     this.health?.probeNow();
+  }
+
+  /** The last `lines` lines of a pod's newest container log, from the runtime or kubelet's files. */
+  logTail(pod: { podName: string; namespace: string }, lines: number): Promise<string[]> {
+    return readLogTail(this.snapshot, this.runtime, pod, lines);
   }
 
   /** What the screen shows now, so the store reads it: a pod's log, a manifest, the audit log. */

@@ -2,6 +2,7 @@
 import type { NodeFacts } from '../model/facts.js';
 import { type NodeModel, nodeModel } from '../model/node.js';
 import type { NodeWatch } from '../procedures/procedure.js';
+import { probe } from '../sources/health.js';
 import type { NodeStore } from './store.js';
 
 export function storeWatch(store: NodeStore): NodeWatch {
@@ -11,6 +12,8 @@ export function storeWatch(store: NodeStore): NodeWatch {
     waitFor: (done, seconds, signal) => waitFor(store, done, seconds, signal),
     rescan: () => store.rescanManifests(),
     probeNow: () => store.probeNow(),
+    probe: (endpoint) => probe(endpoint),
+    lastLogLines: (pod, lines) => store.logTail(pod, lines),
   };
 }
 

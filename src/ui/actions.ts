@@ -62,6 +62,7 @@ function progressText(event: ProcedureEvent): string | null {
     case 'step-done':
       return event.ok ? null : `   ✗ ${sanitizeLine(event.text ?? 'failed')}`;
     case 'plan':
+    case 'started':
       return null;
   }
 }

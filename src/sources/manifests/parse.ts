@@ -176,6 +176,7 @@ function podFromObject(value: JsonObject, nodeName: string): ParseResult {
     containers,
     initContainers,
     health: healthEndpoint(spec.containers),
+    readiness: healthEndpoint(spec.containers, ['readinessProbe']),
     hostPathVolumes: hostPathVolumes(spec.volumes),
     labels: stringMap(metadata.labels),
     annotations: stringMap(metadata.annotations),
@@ -222,9 +223,12 @@ const PROBES = [
 ] as const;
 
 /** The first HTTP probe of the pod, liveness first: the endpoint kubelet itself checks. */
-function healthEndpoint(value: Json | undefined): HealthEndpoint | null {
+function healthEndpoint(
+  value: Json | undefined,
+  only: readonly (typeof PROBES)[number][0][] = PROBES.map(([f]) => f),
+): HealthEndpoint | null {
   if (!Array.isArray(value)) return null;
-  for (const [field, probe] of PROBES) {
+  for (const [field, probe] of PROBES.filter(([f]) => only.includes(f))) {
     for (const c of value.filter(isObject)) {
       const p = c[field];
       if (!isObject(p) || !isObject(p.httpGet)) continue;

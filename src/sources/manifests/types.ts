@@ -46,6 +46,8 @@ export interface PodManifest {
   containers: ContainerSpec[];
   initContainers: ContainerSpec[];
   health: HealthEndpoint | null;
+  /** Its readinessProbe's endpoint: what says it serves (the API server's /readyz), not just lives. */
+  readiness: HealthEndpoint | null;
   hostPathVolumes: { name: string; path: string }[];
   labels: Record<string, string>;
   annotations: Record<string, string>;

@@ -6,6 +6,7 @@ import { streamPodLogs } from '../../sources/runtime/pod-logs.js';
 import { errnoMessage } from '../../util/errors.js';
 import { sanitizeLine } from '../../util/sanitize.js';
 import type { Feed, FeedHost } from '../feed.js';
+import type { NodeSnapshot } from '../snapshot.js';
 import type { RuntimeFeed } from './runtime.js';
 
 const TAIL_LINES = 1_000;
@@ -73,4 +74,34 @@ export function startPodLogFeed(host: FeedHost, runtime: () => RuntimeFeed | nul
     },
     close: () => abort?.abort(),
   };
+}
+
+/** The last `lines` lines of a pod's newest container log, read once (the evidence of a failed gate). */
+export async function readLogTail(
+  s: NodeSnapshot,
+  runtime: RuntimeFeed | null,
+  pod: { podName: string; namespace: string },
+  lines: number,
+): Promise<string[]> {
+  const view = nodeModel(s).pods.find((p) => p.podName === pod.podName && p.namespace === pod.namespace);
+  const target = {
+    ...pod,
+    declaredContainers: view?.staticPod?.pod?.containers.map((c) => c.name) ?? [],
+    containers: view?.containers ?? [],
+  };
+  const runtimeError = s.runtime.value ? s.runtime.error : (s.runtime.error ?? 'not read yet');
+  const place = {
+    root: s.layout.root,
+    podLogsDir: s.layout.podLogsDir.value,
+    runtime: runtimeError === null ? (runtime?.client ?? null) : null,
+    runtimeError,
+  };
+  const out: string[] = [];
+  const sink = { line: (l: { text: string }) => out.push(sanitizeLine(l.text)), note: () => {} };
+  try {
+    await streamPodLogs(place, target, { follow: false, tail: lines }, sink, new AbortController().signal);
+  } catch (err) {
+    out.push(`(its log cannot be read: ${errnoMessage(err)})`);
+  }
+  return out.slice(-lines);
 }

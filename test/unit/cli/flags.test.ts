@@ -44,7 +44,9 @@ test('a child breakglass gets exactly the flags that point at the node, as they 
 
 test('a command takes what the command table says', () => {
   assert.deepEqual(parseCli(['restart', 'kube-scheduler']).targets, ['kube-scheduler']);
-  assert.throws(() => parseCli(['restart']), /restart takes one NAME/);
+  assert.deepEqual(parseCli(['restart', 'etcd', 'kube-scheduler']).targets, ['etcd', 'kube-scheduler']);
+  assert.throws(() => parseCli(['logs']), /logs takes one NAME/);
+  assert.throws(() => parseCli(['restart', '--method', 'reboot']), /--method is auto, runtime or move/);
   assert.throws(() => parseCli(['status', 'extra']), /status takes no argument/);
   assert.throws(() => parseCli(['frobnicate']), /unknown command "frobnicate"/);
 });
