@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { createEventsFile, processStartTime } from '../ops/procedure-record.js';
+import { createEventsFile } from '../ops/procedure-record.js';
+import { processStartTime } from '../sources/breakglass-state.js';
 import type { ProcedureEvent } from '../procedures/procedure.js';
 import { sanitizeLine } from '../util/sanitize.js';
 import { EXIT_OK, EXIT_PROBLEMS, type Io } from './io.js';

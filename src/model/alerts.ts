@@ -4,10 +4,13 @@
 // and, where breakglass can do it, the fix; the TUI shows a fix as its key, the CLI as its command.
 // Pure.
 import { EXPIRY_WARNING_DAYS } from '../node/kubeadm-pki.js';
+import { escapeName } from '../util/sanitize.js';
 import type { NodeFacts } from './facts.js';
 
 export type AlertCode =
   | 'interrupted-change'
+  | 'interrupted-procedure'
+  | 'procedure-failed'
   | 'manifest-dir'
   | 'kubelet-not-active'
   | 'broken-manifest'
@@ -21,6 +24,7 @@ export type AlertCode =
 /** What fixes it, as an action breakglass has (the TUI: a key; the CLI: a command). */
 export type FixAction =
   | 'recover'
+  | 'resume-restart'
   | 'stop-pod'
   | 'disable'
   | 'restart-kubelet'
@@ -53,6 +57,7 @@ export function nodeAlerts(facts: NodeFacts, podAlerts: Alert[], findingCount: n
       fix: { action: 'recover', target: null },
     });
   }
+  out.push(...procedureAlerts(facts));
   if (facts.dirs.manifests.error) {
     out.push({
       code: 'manifest-dir',
@@ -106,4 +111,32 @@ function certificateAlerts(facts: NodeFacts): Alert[] {
       fix: { action: 'show-certs', target: null },
     },
   ];
+}
+
+/** A procedure cut short (recover puts back what it took), or the last one that did not finish. */
+function procedureAlerts(facts: NodeFacts): Alert[] {
+  const { current, last } = facts.procedures;
+  if (current && !current.runnerAlive && current.end === null) {
+    const done = current.steps.filter((s) => s.status === 'done').length;
+    const away = current.movedOut.map((m) => m.displayName).join(', ');
+    return [
+      {
+        code: 'interrupted-procedure',
+        severity: 'error',
+        message: `an interrupted ${current.command} (pid ${current.pid}, ${current.startedAt}) did ${done} of ${current.steps.length} steps${away ? `; moved out and not back yet: ${away}` : ''}`,
+        fix: { action: 'recover', target: null },
+      },
+    ];
+  }
+  if (!current && last?.end && !last.end.ok && last.command === 'restart') {
+    return [
+      {
+        code: 'procedure-failed',
+        severity: 'warning',
+        message: `the last restart (${last.end.at}) ${last.end.interrupted ? 'was interrupted' : 'failed'}: ${escapeName(last.end.text)}`,
+        fix: { action: 'resume-restart', target: null },
+      },
+    ];
+  }
+  return [];
 }

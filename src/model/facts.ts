@@ -6,6 +6,7 @@ import type { Intent } from '../node/state-dir.js';
 import type { CertificateInfo } from '../sources/certs.js';
 import type { DiskSample } from '../sources/disk/watch.js';
 import type { EtcdSample } from '../sources/etcd/metrics.js';
+import type { ProcedureState } from '../sources/breakglass-state.js';
 import type { ManifestDirs } from '../sources/manifests/scan.js';
 import type { RuntimeChoice } from '../sources/runtime/detect.js';
 import type { Container, RuntimeInfo, Sandbox } from '../sources/runtime/types.js';
@@ -53,6 +54,8 @@ export interface NodeFacts {
   dirs: ManifestDirs;
   /** A manifest move cut short, waiting for `breakglass recover`. */
   intent: Intent | null;
+  /** The procedure that runs or was cut short, and the last that ended (breakglass's own records). */
+  procedures: ProcedureState;
   runtime: RuntimeSlot;
   kubeletUnit: UnitSlot;
   /** The runtime's own unit, when the node's runtime has a known one. */

@@ -15,6 +15,7 @@ import { errnoMessage } from '../util/errors.js';
 import { exists, fsyncDir, writeFileDurable } from '../util/fsx.js';
 import { appendAudit, tryAppendAudit } from './audit.js';
 import { crashpoint } from './crashpoint.js';
+import { processStartTime } from '../sources/breakglass-state.js';
 import { ensurePrivateDir, joinRaw } from './dirs.js';
 import { currentUser } from './lock.js';
 import { moveManifest } from './move.js';
@@ -139,22 +140,6 @@ function removeStaleRecordTemps(stateDir: string): void {
   }
 }
 
-/** The kernel's start time of a process (/proc/PID/stat field 22): a pid reused later has another. */
-export function processStartTime(pid: number): string | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count fields after its end.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** Whether the process that wrote a record still runs (the same process, not a reuse of its pid). */
-export function recordRunnerAlive(record: ProcedureRecord): boolean {
-  const now = processStartTime(record.pid);
-  return now !== null && (record.processStart === null || now === record.processStart);
-}
 
 /** The procedure ended: its record goes with the others, and none is current any more. */
 export function archiveProcedureRecord(stateDir: string, record: ProcedureRecord): void {
@@ -189,26 +174,6 @@ export function createEventsFile(
 
 export function eventsPathOf(stateDir: string, id: string): string {
   return path.join(proceduresDir(stateDir), `${id}.jsonl`);
-}
-
-/** The ended procedures, newest first. */
-export function archivedProcedures(stateDir: string): ProcedureRecord[] {
-  const dir = proceduresDir(stateDir);
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir).filter((n) => n.endsWith('.json'));
-  } catch {
-    return [];
-  }
-  const records: ProcedureRecord[] = [];
-  for (const name of names.sort().reverse()) {
-    try {
-      records.push(JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as ProcedureRecord);
-    } catch {
-      // A record cut short by a full disk is skipped; the others still count.
-    }
-  }
-  return records;
 }
 
 function pruneArchive(dir: string): void {

@@ -6,7 +6,7 @@ import { emptySlot, type NodeFacts } from '../model/facts.js';
 import { type Located, manifestDirsOf, type NodeLayout } from '../node/discover.js';
 import { etcdDataDir } from '../node/etcd.js';
 import { runtimeUnitFor } from '../node/runtime-unit.js';
-import { pendingIntent } from '../sources/breakglass-state.js';
+import { pendingIntent, procedureState } from '../sources/breakglass-state.js';
 import { type ManifestDirs, scanBoth } from '../sources/manifests/scan.js';
 
 export interface OnceOptions {
@@ -48,6 +48,7 @@ export function unreadFacts(
     etcdDataDir: locateEtcdDataDir(layout, dirs, options.etcdDataDir),
     dirs,
     intent: pendingIntent(layout.stateDir.value),
+    procedures: procedureState(layout.stateDir.value),
     runtime: { ...emptySlot(), choice: null },
     kubeletUnit: { name: options.kubeletUnit, ...emptySlot() },
     runtimeUnit: unit ? { name: unit, ...emptySlot() } : null,

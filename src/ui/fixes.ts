@@ -7,6 +7,8 @@ export function tuiFix(alert: Alert): string {
   switch (fix.action) {
     case 'recover':
       return ': run `breakglass recover`';
+    case 'resume-restart':
+      return '; P shows it: retry or roll back';
     case 'stop-pod':
       return alert.code === 'still-running' ? '; x stops it through the runtime' : '; x stops it';
     case 'disable':

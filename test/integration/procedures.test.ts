@@ -88,39 +88,39 @@ describe('procedures on the lab', { timeout: 900_000 }, () => {
     assert.equal(audited().length, before, 'nothing was changed, so nothing was audited');
   });
 
-  test('restart: the plan, every step as it runs, a new container that answers its probe, the manifest in place', async () => {
+  test('restart: the plan, the step as it runs, a new container that answers its probe, the manifest untouched', async () => {
     await labHealthy();
     const oldIds = running('kube-scheduler').map((c) => c.id);
     assert.ok(oldIds.length > 0);
+    const manifest = path.join(manifests, 'kube-scheduler.yaml');
+    const inode = fs.statSync(manifest).ino;
     const r = breakglass(['restart', 'kube-scheduler', '--yes', '--json', ...nodeFlags], {
       timeout: 240_000,
     });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     const lines = jsonLines(r.stdout);
-    const plan = lines[0] as { event: string; plan: { title: string; steps: string[] } };
-    assert.equal(plan.event, 'plan');
+    const plan = lines.find((l) => l.event === 'plan') as { plan: { title: string; steps: string[] } };
     assert.equal(plan.plan.title, 'Restart static pod kube-scheduler');
+    assert.match(plan.plan.steps[0]!, /stop its containers through the runtime/);
     const steps = lines.filter((l) => l.event === 'step').map((l) => l.id);
-    assert.deepEqual(steps, ['disable', 'wait-stopped', 'enable', 'wait-new-container', 'wait-healthy']);
-    assert.equal(plan.plan.steps.length, steps.length, 'the plan names every step that runs');
+    assert.deepEqual(steps, ['restart:kube-scheduler']);
     const result = lines.at(-1)!;
     assert.deepEqual(
       [result.ok, result.text],
-      [true, 'kube-scheduler restarted: a new container runs and its health probe answers'],
+      [true, 'kube-scheduler restarted: a new container runs and its probe answers'],
     );
-    // The node: the manifest back where kubelet reads it, a new container running, both moves audited.
-    assert.ok(fs.existsSync(path.join(manifests, 'kube-scheduler.yaml')));
+    // The node: the manifest never moved, a new container running, the stop and the step audited.
+    assert.equal(fs.statSync(manifest).ino, inode);
     assert.ok(!fs.existsSync(path.join(holding, 'kube-scheduler.yaml')));
     const newIds = running('kube-scheduler').map((c) => c.id);
     assert.ok(newIds.length > 0 && newIds.every((id) => !oldIds.includes(id)), 'new containers run');
-    const moves = audited()
-      .filter((a) => a.file === 'kube-scheduler.yaml')
-      .slice(-2);
+    const recent = audited().slice(-3);
     assert.deepEqual(
-      moves.map((a) => [a.action, a.outcome]),
+      recent.map((a) => [a.action, a.outcome]),
       [
-        ['disable', 'ok'],
-        ['enable', 'ok'],
+        ['restart-containers', 'ok'],
+        ['restart restart:kube-scheduler', 'ok'],
+        ['restart', 'ok'],
       ],
     );
   });
@@ -170,7 +170,7 @@ describe('procedures on the lab', { timeout: 900_000 }, () => {
     await labHealthy();
   });
 
-  test('under the trap the restart cannot stop the pod: it says so, and the manifest is back in place', async () => {
+  test('under the trap: a restart through the runtime works; one by moving the manifest cannot, says so, and puts it back', async () => {
     // The trap as the lab makes it: the API server down, kubelet restarted, then kube-scheduler's
     // manifest taken away (the lab keeps it): kubelet keeps the pod running.
     await labFault(lab.dir, 'manifest-removed-pod-running', quiet);
@@ -196,31 +196,43 @@ describe('procedures on the lab', { timeout: 900_000 }, () => {
         ),
         true,
       );
-      // The operator puts the manifest back, and restarts the pod: kubelet ignores the removal.
+      // The operator puts the manifest back, and restarts the pod.
       fs.copyFileSync(
         path.join(lab.dir, 'faults/manifest-removed-pod-running/kube-scheduler.yaml'),
         path.join(manifests, 'kube-scheduler.yaml'),
       );
       fs.chmodSync(path.join(manifests, 'kube-scheduler.yaml'), 0o600);
-      const r = breakglass(['restart', 'kube-scheduler', '--yes', '--json', ...nodeFlags], {
-        timeout: 240_000,
-      });
-      assert.equal(r.status, 1);
-      const lines = jsonLines(r.stdout);
-      const result = lines.at(-1)!;
+      const moved = breakglass(
+        ['restart', 'kube-scheduler', '--method', 'move', '--yes', '--json', ...nodeFlags],
+        { timeout: 240_000 },
+      );
+      assert.equal(moved.status, 1);
+      const result = jsonLines(moved.stdout).at(-1)!;
       assert.equal(result.ok, false);
       assert.match(
         String(result.text),
-        /did not stop within 60 s, so kubelet ignored the removal; the manifest is back in place/,
-      );
-      assert.deepEqual(
-        lines.filter((l) => l.event === 'step').map((l) => l.id),
-        ['disable', 'wait-stopped', 'enable'],
-        'after the failed wait only the step that puts the manifest back ran',
+        /did not stop within 60 s of its manifest being moved out, so kubelet ignores removals .*the manifest is back\. --method runtime restarts it/,
       );
       assert.ok(fs.existsSync(path.join(manifests, 'kube-scheduler.yaml')), 'the manifest is back');
       assert.ok(!fs.existsSync(path.join(holding, 'kube-scheduler.yaml')));
-      assert.ok(running('kube-scheduler').length > 0, 'the pod never stopped');
+      const before = running('kube-scheduler').map((c) => c.id);
+      assert.ok(before.length > 0, 'the pod never stopped');
+      // The default (auto) picks the runtime with the API server down: kubelet restarts the containers.
+      const r = breakglass(
+        ['restart', 'kube-scheduler', '--yes', '--json', '--gate-timeout', '60', ...nodeFlags],
+        {
+          timeout: 240_000,
+        },
+      );
+      const lines = jsonLines(r.stdout);
+      const plan = lines.find((l) => l.event === 'plan') as { plan: { steps: string[] } };
+      assert.match(plan.plan.steps[0]!, /stop its containers through the runtime/);
+      const stopped = await until(
+        'a new kube-scheduler container',
+        () => running('kube-scheduler').some((c) => !before.includes(c.id)) || null,
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      assert.equal(stopped, true, `${r.stdout}\n${r.stderr}`);
     } finally {
       await labHeal(lab.dir, 'manifest-removed-pod-running', quiet);
     }

@@ -1,7 +1,7 @@
 // The restart that runs detached, from another terminal: `--attach` follows it (or tells how the last
 // one ended), `--cancel` asks it to stop; and which run `--resume` and `--rollback` act on.
 import { type ProcedureRecord, readProcedureRecord } from '../../node/state-dir.js';
-import { archivedProcedures, recordRunnerAlive } from '../../ops/procedure-record.js';
+import { archivedProcedures, recordRunnerAlive } from '../../sources/breakglass-state.js';
 import { BreakglassError } from '../../util/errors.js';
 import { sanitizeLine } from '../../util/sanitize.js';
 import type { CliArgs } from '../args.js';

@@ -33,7 +33,7 @@ export async function restart(args: CliArgs, io: Io): Promise<number> {
   if (!mode && args.targets.length > 0 && flags.all)
     throw new BreakglassError('restart takes NAMEs or --all, not both', 'usage');
   const run = mode ? await again(args, mode) : fresh(args);
-  return runProcedureCommand(args, io, {
+  const code = await runProcedureCommand(args, io, {
     procedure: run.procedure,
     feeds: ['runtime', 'health'],
     confirm: true,
@@ -51,6 +51,26 @@ export async function restart(args: CliArgs, io: Io): Promise<number> {
       done: () => run.done,
     },
   });
+  return code === 0 ? code : offerWayOut(args, io, code);
+}
+
+/** On a terminal, after a failed step: retry it (and go on), roll back what ran, or leave it. */
+async function offerWayOut(args: CliArgs, io: Io, code: number): Promise<number> {
+  const { flags } = args;
+  if (!io.ask || flags.json || flags.yes || io.signal?.aborted) return code;
+  const layout = await discover(flags);
+  if (!lastUnfinished(layout.stateDir.value)) return code;
+  const answer = (
+    await io.ask('[r]etry from the step that failed, roll [b]ack what ran, or [l]eave it as it is? [l] ')
+  )
+    .trim()
+    .toLowerCase();
+  const next = answer.startsWith('r') ? 'resume' : answer.startsWith('b') ? 'rollback' : null;
+  if (!next) {
+    io.err('left as it is: `breakglass restart --resume` retries, `breakglass restart --rollback` rolls back\n');
+    return code;
+  }
+  return restart({ ...args, targets: [], flags: { ...flags, all: false, [next]: true } }, io);
 }
 
 interface RestartRun {

@@ -8,6 +8,8 @@ export function cliFix(fix: Fix | null): string | null {
   switch (fix.action) {
     case 'recover':
       return 'run `breakglass recover`';
+    case 'resume-restart':
+      return '`breakglass restart --resume` retries it, `breakglass restart --rollback` undoes what it did';
     case 'stop-pod':
       return `stop it with \`breakglass stop ${target}\``;
     case 'disable':

@@ -1,7 +1,7 @@
 // The static pod directory and the holding directory, kept in view (inotify plus kubelet's own 20 s
 // re-list), and the intent log of a change cut short, read again with every change of the directories.
 import { manifestDirsOf, type NodeLayout } from '../../node/discover.js';
-import { pendingIntent } from '../../sources/breakglass-state.js';
+import { pendingIntent, procedureState } from '../../sources/breakglass-state.js';
 import { scanBoth } from '../../sources/manifests/scan.js';
 import { type ManifestWatcher, watchManifestDirs } from '../../sources/manifests/watch.js';
 import { errnoMessage } from '../../util/errors.js';
@@ -26,7 +26,7 @@ export function startManifestsFeed(host: FeedHost, layout: NodeLayout, onChange:
   let watcher: ManifestWatcher | null = null;
   try {
     watcher = watchManifestDirs(manifestDirsOf(layout), (dirs) => {
-      host.update((s) => ({ ...s, dirs, intent: pendingIntent(stateDir) }));
+      host.update((s) => ({ ...s, dirs, intent: pendingIntent(stateDir), procedures: procedureState(stateDir) }));
       onChange();
     });
   } catch (err) {
@@ -37,7 +37,12 @@ export function startManifestsFeed(host: FeedHost, layout: NodeLayout, onChange:
   }
   return {
     rescan() {
-      host.update((s) => ({ ...s, dirs: scanBoth(manifestDirsOf(layout)), intent: pendingIntent(stateDir) }));
+      host.update((s) => ({
+        ...s,
+        dirs: scanBoth(manifestDirsOf(layout)),
+        intent: pendingIntent(stateDir),
+        procedures: procedureState(stateDir),
+      }));
       onChange();
     },
     close: () => watcher?.close(),

@@ -132,6 +132,7 @@ function snapshotWith(options: { bak?: boolean } = {}): NodeFacts {
       holding: scanManifestDir(holding, { nodeName, role: 'holding' }),
     },
     intent: null,
+    procedures: { current: null, last: null },
     runtime: {
       value: {
         info: {
