@@ -3,10 +3,10 @@
 // Pure data: no I/O, no classes.
 import type { Located, NodeLayout } from '../node/discover.js';
 import type { Intent } from '../node/state-dir.js';
+import type { ProcedureState } from '../sources/breakglass-state.js';
 import type { CertificateInfo } from '../sources/certs.js';
 import type { DiskSample } from '../sources/disk/watch.js';
 import type { EtcdSample } from '../sources/etcd/metrics.js';
-import type { ProcedureState } from '../sources/breakglass-state.js';
 import type { ManifestDirs } from '../sources/manifests/scan.js';
 import type { RuntimeChoice } from '../sources/runtime/detect.js';
 import type { Container, RuntimeInfo, Sandbox } from '../sources/runtime/types.js';

@@ -11,11 +11,11 @@ import {
   readProcedureRecord,
   type StepStatus,
 } from '../node/state-dir.js';
+import { processStartTime } from '../sources/breakglass-state.js';
 import { errnoMessage } from '../util/errors.js';
 import { exists, fsyncDir, writeFileDurable } from '../util/fsx.js';
 import { appendAudit, tryAppendAudit } from './audit.js';
 import { crashpoint } from './crashpoint.js';
-import { processStartTime } from '../sources/breakglass-state.js';
 import { ensurePrivateDir, joinRaw } from './dirs.js';
 import { currentUser } from './lock.js';
 import { moveManifest } from './move.js';
@@ -139,7 +139,6 @@ function removeStaleRecordTemps(stateDir: string): void {
       fs.rmSync(path.join(stateDir, name), { force: true });
   }
 }
-
 
 /** The procedure ended: its record goes with the others, and none is current any more. */
 export function archiveProcedureRecord(stateDir: string, record: ProcedureRecord): void {

@@ -67,7 +67,9 @@ async function offerWayOut(args: CliArgs, io: Io, code: number): Promise<number>
     .toLowerCase();
   const next = answer.startsWith('r') ? 'resume' : answer.startsWith('b') ? 'rollback' : null;
   if (!next) {
-    io.err('left as it is: `breakglass restart --resume` retries, `breakglass restart --rollback` rolls back\n');
+    io.err(
+      'left as it is: `breakglass restart --resume` retries, `breakglass restart --rollback` rolls back\n',
+    );
     return code;
   }
   return restart({ ...args, targets: [], flags: { ...flags, all: false, [next]: true } }, io);

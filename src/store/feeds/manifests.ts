@@ -26,7 +26,12 @@ export function startManifestsFeed(host: FeedHost, layout: NodeLayout, onChange:
   let watcher: ManifestWatcher | null = null;
   try {
     watcher = watchManifestDirs(manifestDirsOf(layout), (dirs) => {
-      host.update((s) => ({ ...s, dirs, intent: pendingIntent(stateDir), procedures: procedureState(stateDir) }));
+      host.update((s) => ({
+        ...s,
+        dirs,
+        intent: pendingIntent(stateDir),
+        procedures: procedureState(stateDir),
+      }));
       onChange();
     });
   } catch (err) {
