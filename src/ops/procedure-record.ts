@@ -109,6 +109,8 @@ export class ProcedureRecordWriter {
   /** The outcome: the record joins the ended ones, none is current any more. */
   finish(ok: boolean, text: string): ProcedureRecord {
     this.record.end = { at: new Date().toISOString(), ok, text, interrupted: false };
+    // The outcome is written where recovery looks first: a death while filing it away loses nothing.
+    this.write();
     tryAppendAudit(this.stateDir, {
       action: this.record.command,
       file: this.record.id,
@@ -216,6 +218,11 @@ export function recoverInterruptedProcedure(stateDir: string, readOnly: boolean)
     };
   }
   if (!record) return null;
+  if (record.end !== null) {
+    // It ended and was being filed away when it died: finish the filing, there is nothing to put back.
+    archiveProcedureRecord(stateDir, record);
+    return null;
+  }
   const report: ProcedureRecovery = {
     id: record.id,
     command: record.command,
