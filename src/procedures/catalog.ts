@@ -3,10 +3,11 @@
 import type { NodeFacts } from '../model/facts.js';
 import { nodeModel } from '../model/node.js';
 import type { PodView } from '../model/pod-view.js';
+import type { ProcedureRecord } from '../node/state-dir.js';
 import { disablePod, enablePod } from './pod.js';
 import { podSubject } from './pod-steps.js';
-import { type Plan, planContextOf, planOf } from './procedure.js';
-import { restartParams } from './restart-params.js';
+import { type Plan, type PlanContext, planContextOf, planOf } from './procedure.js';
+import { type RestartAsk, restartParams } from './restart-params.js';
 import { restartPods } from './restart-pods.js';
 import { restartUnitProcedure } from './restart-unit.js';
 import { STOP_GRACE_SECONDS, stopPodProcedure } from './stop-pod.js';
@@ -17,7 +18,14 @@ export type ActionKind =
   | 'restart-pod'
   | 'stop-pod'
   | 'restart-kubelet'
-  | 'restart-runtime';
+  | 'restart-runtime'
+  /** The guided restart of every enabled static pod. */
+  | 'restart-control-plane'
+  /** The last restart that did not finish: go on from its failed step, or undo what it did. */
+  | 'resume-restart'
+  | 'rollback-restart'
+  /** Follow the restart that runs now (no confirmation: it changes nothing). */
+  | 'attach-restart';
 
 export interface ActionRequest {
   kind: ActionKind;
@@ -31,6 +39,8 @@ export interface PlannedAction {
   args: string[];
   /** The pod whose log is worth watching while it runs; null: kubelet's journal. */
   podKey: string | null;
+  /** A durable restart: on failure the screen offers retry and roll back. */
+  resumable?: boolean;
 }
 
 /** The plan and command of a request, from the node as it is now; null when its pod is gone. */
@@ -48,6 +58,8 @@ export function planAction(request: ActionRequest, facts: NodeFacts): PlannedAct
       podKey: null,
     };
   }
+  const restart = restartAction(request, facts, model, context);
+  if (restart !== undefined) return restart;
   const view = model.pods.find((p) => p.key === request.target);
   if (!view) return null;
   switch (request.kind) {
@@ -62,16 +74,11 @@ export function planAction(request: ActionRequest, facts: NodeFacts): PlannedAct
         '--wait',
       ]);
     case 'restart-pod': {
-      const params = restartParams(model, facts, {
-        names: [view.fileName ?? view.name],
-        all: false,
-        method: 'auto',
-        skipSnapshot: false,
-        keepSnapshots: undefined,
-        force: false,
-        gateSeconds: undefined,
-      });
-      return podAction(view, planOf(restartPods, params, context), ['restart', '--yes']);
+      const params = restartParams(model, facts, { ...ALL, all: false, names: [view.fileName ?? view.name] });
+      return {
+        ...podAction(view, planOf(restartPods, params, context), ['restart', '--yes']),
+        resumable: true,
+      };
     }
     case 'stop-pod': {
       const name = view.podName ?? view.name;
@@ -83,10 +90,85 @@ export function planAction(request: ActionRequest, facts: NodeFacts): PlannedAct
         podKey: null,
       };
     }
+    default:
+      return null;
   }
 }
 
 /** A move or restart of the row's file: the exact file name, so the child moves that very file. */
 function podAction(view: PodView, plan: Plan, [command, ...flags]: string[]): PlannedAction {
   return { plan, args: [command!, view.fileName!, ...flags], podKey: view.key };
+}
+
+const ALL: RestartAsk = {
+  names: [],
+  all: true,
+  method: 'auto',
+  skipSnapshot: false,
+  keepSnapshots: undefined,
+  force: false,
+  gateSeconds: undefined,
+};
+
+/** The restart's own requests; undefined for the others. */
+function restartAction(
+  request: ActionRequest,
+  facts: NodeFacts,
+  model: ReturnType<typeof nodeModel>,
+  context: PlanContext,
+): PlannedAction | null | undefined {
+  switch (request.kind) {
+    case 'restart-control-plane':
+      return {
+        plan: planOf(restartPods, restartParams(model, facts, ALL), context),
+        args: ['restart', '--all', '--yes'],
+        podKey: null,
+        resumable: true,
+      };
+    case 'attach-restart':
+      return {
+        plan: { title: 'The restart that runs', steps: [], notes: [], warnings: [] },
+        args: ['restart', '--attach'],
+        podKey: null,
+        resumable: true,
+      };
+    case 'resume-restart':
+    case 'rollback-restart': {
+      const record = unfinishedRestart(facts);
+      if (!record) return null;
+      const retry = request.kind === 'resume-restart';
+      const ran = record.steps.filter((s) => s.status !== 'pending' && s.status !== 'skipped');
+      const steps = retry
+        ? record.steps.map((s) => `${s.text}${s.status === 'done' ? ' (done before: skipped)' : ''}`)
+        : ran
+            .filter((s) => s.id.startsWith('restart:'))
+            .reverse()
+            .map(
+              (s) =>
+                `${s.id.slice('restart:'.length)}: make sure its manifest is in place and a container runs`,
+            );
+      return {
+        plan: {
+          title: `${retry ? 'Retry' : 'Roll back'} the restart of ${record.startedAt}`,
+          steps,
+          notes: retry
+            ? ['it goes on from the first step not done; the steps done are not run again']
+            : ['every step that ran is undone, the newest first; a snapshot taken is kept'],
+          warnings: [],
+        },
+        args: ['restart', retry ? '--resume' : '--rollback', '--yes'],
+        podKey: null,
+        resumable: true,
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The last restart that did not finish: cut short (its record still current) or ended in failure. */
+export function unfinishedRestart(facts: NodeFacts): ProcedureRecord | null {
+  const { current, last } = facts.procedures;
+  if (current) return current.runnerAlive ? null : current;
+  return last?.command === 'restart' && last.end && !last.end.ok ? last : null;
 }

@@ -21,7 +21,7 @@ export function etcdSteps<P>(etcd: EtcdPlan): Step<P, unknown>[] {
     {
       id: 'etcd-quorum',
       describe: () =>
-        `etcd at ${etcd.access.url}: check that its peers keep quorum without it${etcd.force ? ' (--force: go on even if not)' : ''}`,
+        `etcd quorum: check that its peers keep quorum while this member (${etcd.access.url}) restarts${etcd.force ? ' (--force: go on even if not)' : ''}`,
       run: async (ctx) => {
         let cluster: Awaited<ReturnType<typeof readEtcdCluster>>;
         try {
@@ -39,7 +39,6 @@ export function etcdSteps<P>(etcd: EtcdPlan): Step<P, unknown>[] {
             .filter((p) => p.error !== null)
             .map((p) => `${p.member.name || p.member.id}: ${p.error}`),
         });
-        ctx.say(sanitizeLine(verdict.text));
         if (verdict.ok) return { ok: true, detail: verdict.text };
         if (etcd.force) {
           ctx.say('--force: going on anyway');
@@ -53,7 +52,7 @@ export function etcdSteps<P>(etcd: EtcdPlan): Step<P, unknown>[] {
   steps.push({
     id: 'etcd-snapshot',
     describe: () =>
-      `etcd snapshot through its Maintenance API into the state directory's snapshots/ (checked: bolt database, trailing SHA-256, revision; at least twice the database's size free, 10 % left after)`,
+      `etcd snapshot: through its Maintenance API into the state directory's snapshots/, checked (bolt database, trailing SHA-256, revision); needs twice the database free, 10 % left after`,
     run: async (ctx) => {
       try {
         const snap = await ctx.ops.snapshotEtcd({
@@ -65,7 +64,6 @@ export function etcdSteps<P>(etcd: EtcdPlan): Step<P, unknown>[] {
         });
         for (const note of snap.notes) ctx.say(`note: ${note}`);
         const text = `snapshot ${snap.path}: revision ${snap.revision}, ${bytes(snap.size)}, sha256 ${snap.sha256}`;
-        ctx.say(text);
         return { ok: true, detail: text };
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);

@@ -25,8 +25,8 @@ export interface GateSpec {
 
 export function gateText(endpoint: HealthEndpoint | null, seconds: number): string {
   return endpoint
-    ? `gate: a new container running and ${endpointText(endpoint)} answering, within ${seconds} s`
-    : `gate: a new container running, within ${seconds} s (it declares no HTTP probe)`;
+    ? `gate: a new container running and ${endpointText(endpoint)} answering within ${seconds} s`
+    : `gate: a new container running within ${seconds} s (no HTTP probe declared)`;
 }
 
 export async function passGate(ctx: StepContext, spec: GateSpec): Promise<StepResult> {

@@ -35,7 +35,7 @@ export function restartStep<P extends GateTimes>(pod: RestartTarget): Step<P, un
   return {
     id: `restart:${pod.name}`,
     describe: (p) =>
-      `${pod.name}: ${methodText(pod)}; ${gateText(pod.endpoint, p.gateSeconds)} (${pod.methodWhy})`,
+      `${pod.name}: ${methodShort(pod)}; ${gateText(pod.endpoint, p.gateSeconds)}. ${methodText(pod)} (${pod.methodWhy})`,
     run: async (ctx, p) => {
       const since = Date.now();
       const before = containerIds(ctx.node, pod);
@@ -59,10 +59,16 @@ export function restartStep<P extends GateTimes>(pod: RestartTarget): Step<P, un
   };
 }
 
+function methodShort(pod: RestartTarget): string {
+  return pod.method === 'runtime'
+    ? 'stop its containers through the runtime'
+    : 'move its manifest out and back';
+}
+
 function methodText(pod: RestartTarget): string {
   return pod.method === 'runtime'
-    ? `stop its containers through the runtime (SIGTERM, SIGKILL after ${RESTART_GRACE_SECONDS} s); kubelet starts them again, manifest in place`
-    : `move ${pod.file} out and, once the runtime shows it stopped (at most ${WAIT_STOPPED_SECONDS} s), back; ${NOTICE}`;
+    ? `SIGTERM, SIGKILL after ${RESTART_GRACE_SECONDS} s; kubelet starts them again, the manifest stays in place`
+    : `${pod.file} goes back once the runtime shows the pod stopped (at most ${WAIT_STOPPED_SECONDS} s); ${NOTICE}`;
 }
 
 /** The runtime method; a failure result, or null to go on to the gate. */

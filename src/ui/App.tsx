@@ -3,14 +3,16 @@
 // what things mean is decided in the model and in src/ui/state/.
 import { Box, useApp, useWindowSize } from 'ink';
 import { useEffect, useMemo, useState } from 'react';
-import { planAction } from '../procedures/catalog.js';
+import { planAction, unfinishedRestart } from '../procedures/catalog.js';
 import type { ChildCommand } from '../procedures/child.js';
 import type { NodeSnapshot } from '../store/snapshot.js';
 import type { Focus, NodeStore } from '../store/store.js';
+import { sanitizeLine } from '../util/sanitize.js';
 import { actionRunner } from './actions.js';
 import { useKeys } from './hooks/use-keys.js';
 import { useNode } from './hooks/use-node.js';
 import { useUi } from './hooks/use-ui.js';
+import { progressOfRecord } from './state/action-state.js';
 import { intentOf } from './state/keymap.js';
 import { actionRunning, clampSelection, keyMode, type UiFacts, type UiState } from './state/ui-state.js';
 import { AuditView } from './views/AuditView.js';
@@ -75,6 +77,7 @@ export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
     : `${kubeletUnit} journal`;
   const manifestLines =
     snapshot.manifestText.value?.key === selected?.key ? (snapshot.manifestText.value?.lines ?? null) : null;
+  const unfinished = unfinishedRestart(snapshot);
   const facts: UiFacts = {
     readOnly,
     pods: model.pods.map((p) => ({ key: p.key, enabled: p.enabled })),
@@ -84,7 +87,29 @@ export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
     viewPageSize: Math.max(1, bodyHeight - 3),
     kubeletUnit,
     runtimeUnit: snapshot.runtimeUnit?.name ?? null,
+    unfinishedRestart: unfinished ? progressOfRecord(unfinished) : null,
   };
+  // A restart that runs while the screen opens (started from a terminal that closed): follow it.
+  const runningNow = snapshot.procedures.current?.runnerAlive === true;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, when the first facts show it.
+  useEffect(() => {
+    if (!runningNow || actionRunning(uiStore.current)) return;
+    const effect = uiStore.dispatch({ type: 'attach' });
+    if (effect?.kind === 'run') runner.run(effect.request);
+  }, [runningNow]);
+  // How the last restart ended, once, when the screen opens (one that ran while no screen watched).
+  const last = snapshot.procedures.last;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, for the record found at start.
+  useEffect(() => {
+    if (!last?.end || last.command !== 'restart' || runningNow) return;
+    const when = new Date(last.end.at).toTimeString().slice(0, 8);
+    const how = last.end.ok ? 'finished' : last.end.interrupted ? 'was interrupted' : 'failed';
+    uiStore.dispatch({
+      type: 'notice',
+      text: `the last restart ${how} at ${when}: ${sanitizeLine(last.end.text)}${last.end.ok ? '' : ' (P: retry or roll back)'}`,
+      level: last.end.ok ? 'info' : 'warning',
+    });
+  }, [last?.id]);
   useKeys((input, key) => {
     const intent = intentOf(keyMode(uiStore.current), input, key);
     if (!intent) return;
@@ -120,11 +145,7 @@ export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
       return (
         <ProgressOverlay
           {...box}
-          title={ui.action?.title ?? 'starting…'}
-          steps={ui.action?.steps ?? []}
-          done={ui.action?.outcome != null}
-          outcome={ui.action?.outcome ?? null}
-          startedAt={ui.action?.startedAt ?? now}
+          action={ui.action}
           now={now}
           liveTitle={logTitle}
           liveLines={logBuffer.tail(20)}

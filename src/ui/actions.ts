@@ -1,11 +1,13 @@
 // Carries out a confirmed change: its procedure run by a child breakglass (src/procedures/child.ts), each
-// event the child reports dispatched into the UI state as progress, the outcome at the end; the store is
-// told to look again at the node. Nothing here touches the node itself.
+// event the child reports dispatched into the UI state, the log pane moved to the pod the running step
+// restarts, the outcome at the end; the store is told to look again at the node. Nothing here touches
+// the node itself. A restart's child only follows the detached run: closing the screen stops nothing.
+
+import { nodeModel } from '../model/node.js';
 import { type ActionRequest, planAction } from '../procedures/catalog.js';
 import { type ChildCommand, runInChild } from '../procedures/child.js';
-import type { Outcome, ProcedureEvent } from '../procedures/procedure.js';
+import type { Outcome } from '../procedures/procedure.js';
 import type { NodeStore } from '../store/store.js';
-import { sanitizeLine } from '../util/sanitize.js';
 import type { UiEvent } from './state/ui-state.js';
 
 export interface ActionRunner {
@@ -24,17 +26,37 @@ export function actionRunner(
       const planned = planAction(request, store.snapshot);
       const at = Date.now();
       if (!planned) {
-        dispatch({ type: 'action-started', request, title: request.kind, podKey: null, at });
+        dispatch({
+          type: 'action-started',
+          request,
+          title: request.kind,
+          podKey: null,
+          at,
+          resumable: false,
+        });
         finish(dispatch, store, {
           ok: false,
-          text: 'that static pod is gone from the screen (the directory changed); nothing was done',
+          text: 'what this was about is gone from the screen (the node changed); nothing was done',
         });
         return;
       }
-      dispatch({ type: 'action-started', request, title: planned.plan.title, podKey: planned.podKey, at });
+      dispatch({
+        type: 'action-started',
+        request,
+        title: planned.plan.title,
+        podKey: planned.podKey,
+        at,
+        resumable: planned.resumable === true,
+      });
       const running = runInChild(child, planned.args, (event) => {
-        const text = progressText(event);
-        if (text) dispatch({ type: 'action-progress', text: `${clock()} ${text}` });
+        dispatch({ type: 'action-event', event, at: Date.now() });
+        if (event.event === 'step' && event.id.startsWith('restart:')) {
+          const name = event.id.slice('restart:'.length);
+          // Its key stays when its manifest is out (a move restart may have taken it by now).
+          const pods = nodeModel(store.snapshot).pods.filter((p) => p.name === name && p.fileName);
+          const pod = pods.find((p) => p.enabled) ?? pods[0];
+          if (pod) dispatch({ type: 'action-pod', podKey: pod.key });
+        }
       });
       cancel = running.cancel;
       void running.done.then((outcome) => {
@@ -51,22 +73,4 @@ export function actionRunner(
 function finish(dispatch: (event: UiEvent) => void, store: NodeStore, outcome: Outcome): void {
   dispatch({ type: 'action-finished', outcome: { ok: outcome.ok, text: outcome.text } });
   store.refresh();
-}
-
-function progressText(event: ProcedureEvent): string | null {
-  switch (event.event) {
-    case 'step':
-      return `${event.index + 1}. ${sanitizeLine(event.text)}`;
-    case 'progress':
-      return `   ${sanitizeLine(event.text)}`;
-    case 'step-done':
-      return event.ok ? null : `   ✗ ${sanitizeLine(event.text ?? 'failed')}`;
-    case 'plan':
-    case 'started':
-      return null;
-  }
-}
-
-function clock(): string {
-  return new Date().toTimeString().slice(0, 8);
 }

@@ -51,6 +51,9 @@ export type Intent =
   | { kind: 'confirm' }
   | { kind: 'cancel' }
   | { kind: 'stop-waiting' }
+  | { kind: 'retry' }
+  | { kind: 'rollback' }
+  | { kind: 'new-restart' }
   | { kind: 'close' }
   | { kind: 'follow-toggle' }
   | { kind: 'wrap' }
@@ -69,6 +72,7 @@ const ACTION_KEYS: Record<string, ActionKind> = {
   x: 'stop-pod',
   K: 'restart-kubelet',
   R: 'restart-runtime',
+  P: 'restart-control-plane',
 };
 
 export function intentOf(mode: KeyMode, input: string, key: KeyPress): Intent | null {
@@ -84,7 +88,10 @@ export function intentOf(mode: KeyMode, input: string, key: KeyPress): Intent | 
       // Stopping the waiting, never a change half-made: the procedure puts back what it took away.
       return input === 'c' ? { kind: 'stop-waiting' } : null;
     case 'progress-done':
-      return key.escape || key.return || input === 'q' ? { kind: 'close' } : null;
+      if (input === 'r') return { kind: 'retry' };
+      if (input === 'b') return { kind: 'rollback' };
+      if (input === 'n') return { kind: 'new-restart' };
+      return key.escape || key.return || input === 'q' || input === 'l' ? { kind: 'close' } : null;
   }
   if (input === '?') return { kind: 'help' };
   switch (mode) {

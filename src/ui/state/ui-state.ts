@@ -3,7 +3,8 @@
 // intent from a key, or news about the running change) and the current state give the next state and
 // the effects for the app to carry out. Views render this state.
 import type { ActionKind, ActionRequest } from '../../procedures/catalog.js';
-import type { Outcome } from '../../procedures/procedure.js';
+import type { Outcome, ProcedureEvent } from '../../procedures/procedure.js';
+import { type ActionProgress, reduceProgress, startedProgress } from './action-state.js';
 import type { Intent, KeyMode } from './keymap.js';
 import { clamp, initialLogView, type LogViewState, type ReadonlyLog, reduceLogView } from './log-view.js';
 
@@ -13,14 +14,9 @@ export type LogSource = { kind: 'journal' } | { kind: 'container'; podKey: strin
 
 export type Overlay = { kind: 'help' } | { kind: 'confirm'; request: ActionRequest } | { kind: 'progress' };
 
-export interface ActionState {
+/** The change that runs or ran last: what was asked, and how it goes (outcome null while it runs). */
+export interface ActionState extends ActionProgress {
   request: ActionRequest;
-  title: string;
-  /** Progress lines, each with the time it came. */
-  steps: string[];
-  startedAt: number;
-  /** null while it runs. */
-  outcome: Outcome | null;
 }
 
 export interface UiState {
@@ -49,14 +45,29 @@ export interface UiFacts {
   viewPageSize: number;
   kubeletUnit: string;
   runtimeUnit: string | null;
+  /** The last restart, when it did not finish (failed, interrupted): P shows it with retry / roll back. */
+  unfinishedRestart: ActionProgress | null;
 }
 
 export type UiEvent =
   /** A key's meaning, with what the screen showed when it was pressed. */
   | { type: 'intent'; intent: Intent; facts: UiFacts }
-  | { type: 'action-started'; request: ActionRequest; title: string; podKey: string | null; at: number }
-  | { type: 'action-progress'; text: string }
-  | { type: 'action-finished'; outcome: Outcome };
+  | {
+      type: 'action-started';
+      request: ActionRequest;
+      title: string;
+      podKey: string | null;
+      at: number;
+      resumable: boolean;
+    }
+  | { type: 'action-event'; event: ProcedureEvent; at: number }
+  /** The pod the running step changes: its log is the one to watch. */
+  | { type: 'action-pod'; podKey: string }
+  | { type: 'action-finished'; outcome: Outcome }
+  /** A restart runs while the screen opens: follow it. */
+  | { type: 'attach' }
+  /** Something to tell when the screen opens (how the last restart ended). */
+  | { type: 'notice'; text: string; level: 'info' | 'warning' | 'error' };
 
 export type Effect =
   | { kind: 'quit' }
@@ -109,17 +120,26 @@ export function reduceUi(state: UiState, event: UiEvent): Step {
     case 'action-started':
       return none({
         ...state,
-        action: { request: event.request, title: event.title, steps: [], startedAt: event.at, outcome: null },
+        action: { request: event.request, ...startedProgress(event.title, event.at, event.resumable) },
         // The component's own log while it changes.
         logSource: event.podKey ? { kind: 'container', podKey: event.podKey } : { kind: 'journal' },
       });
-    case 'action-progress':
+    case 'action-event':
       return state.action
         ? none({
             ...state,
-            action: { ...state.action, steps: [...state.action.steps, event.text].slice(-200) },
+            action: { ...state.action, ...reduceProgress(state.action, event.event, event.at) },
           })
         : none(state);
+    case 'action-pod':
+      return none({ ...state, logSource: { kind: 'container', podKey: event.podKey } });
+    case 'notice':
+      return state.message ? none(state) : say(state, event.text, event.level);
+    case 'attach':
+      return {
+        state: { ...state, overlay: { kind: 'progress' }, action: null, message: null },
+        effect: { kind: 'run', request: { kind: 'attach-restart', target: '' } },
+      };
     case 'action-finished':
       return none({
         ...state,
@@ -136,8 +156,9 @@ function intent(state: UiState, i: Intent, facts: UiFacts): Step {
     case 'logs':
       return logIntent(state, i, facts);
     case 'help':
-    case 'progress-done':
       return i.kind === 'close' ? none({ ...state, overlay: null }) : none(state);
+    case 'progress-done':
+      return progressDoneIntent(state, i, facts);
     case 'confirm':
       return confirmIntent(state, i);
     case 'progress-running':
@@ -147,6 +168,22 @@ function intent(state: UiState, i: Intent, facts: UiFacts): Step {
     default:
       return viewIntent(state, i, facts);
   }
+}
+
+/** A restart that failed: retry it from the failed step, roll back what ran, start anew, or leave it. */
+function progressDoneIntent(state: UiState, i: Intent, facts: UiFacts): Step {
+  if (i.kind === 'close') return none({ ...state, overlay: null });
+  const failed = state.action?.resumable && state.action.outcome && !state.action.outcome.ok;
+  if (!failed || (i.kind !== 'retry' && i.kind !== 'rollback' && i.kind !== 'new-restart'))
+    return none(state);
+  if (facts.readOnly) return say(state, 'read-only: breakglass was started with --read-only', 'warning');
+  const kind =
+    i.kind === 'retry'
+      ? 'resume-restart'
+      : i.kind === 'rollback'
+        ? 'rollback-restart'
+        : 'restart-control-plane';
+  return ask(state, { kind, target: '' });
 }
 
 function confirmIntent(state: UiState, i: Intent): Step {
@@ -210,6 +247,18 @@ function mainIntent(state: UiState, i: Intent, facts: UiFacts): Step {
 function actionIntent(state: UiState, action: ActionKind, selectedKey: string | null, facts: UiFacts): Step {
   if (facts.readOnly) return say(state, 'read-only: breakglass was started with --read-only', 'warning');
   if (action === 'restart-kubelet') return ask(state, { kind: action, target: facts.kubeletUnit });
+  if (action === 'restart-control-plane') {
+    // The last restart did not finish: show it first, with its way out (retry, roll back, leave).
+    if (facts.unfinishedRestart) {
+      const request: ActionRequest = { kind: 'attach-restart', target: '' };
+      return none({
+        ...state,
+        overlay: { kind: 'progress' },
+        action: { request, ...facts.unfinishedRestart },
+      });
+    }
+    return ask(state, { kind: action, target: '' });
+  }
   if (action === 'restart-runtime') {
     if (!facts.runtimeUnit)
       return say(state, "the runtime's systemd unit is not known on this node", 'warning');

@@ -12,6 +12,6 @@ export function Footer({ text, tone, width }: { text: string; tone: Tone | null;
 }
 
 export const MAIN_KEYS_HINT =
-  '↑↓/jk select  enter logs  tab pane  d/e disable/enable  r restart  x stop  K kubelet  m manifest  c certs  a audit  ? help  q quit';
+  '↑↓/jk select  enter logs  tab pane  d/e disable/enable  r restart  P control plane  x stop  K kubelet  m manifest  c certs  a audit  ? help  q quit';
 export const READONLY_KEYS_HINT =
   '↑↓/jk select  enter logs  tab pane  m manifest  c certs  a audit  ? help  q quit   (read-only)';

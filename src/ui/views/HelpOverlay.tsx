@@ -13,7 +13,8 @@ export const HELP_SECTIONS: { title: string; keys: [string, string][] }[] = [
       ['L', "kubelet's journal, full screen"],
       ['tab', 'log pane: kubelet journal / selected pod'],
       ['d  e', 'disable / enable the selected static pod (moves its manifest)'],
-      ['r', 'restart the selected pod (disable, wait stopped, enable, wait healthy)'],
+      ['r', 'restart the selected pod, gated on a new container and its probe'],
+      ['P', 'restart the control plane: etcd snapshot, then each pod in order, each gated on its health'],
       ['x', 'stop its containers through the runtime (the fallback)'],
       ['K  R', "restart kubelet / the runtime's unit"],
       ['m  c  a', 'manifest viewer / certificates / audit log'],
@@ -37,6 +38,7 @@ export const HELP_SECTIONS: { title: string; keys: [string, string][] }[] = [
     title: 'dialogs',
     keys: [
       ['y', 'run the change'],
+      ['r  b', 'after a failed restart: retry from the failed step / roll back what ran'],
       ['n  esc', 'cancel'],
       ['c', 'stop waiting (a move is never left half-done)'],
     ],

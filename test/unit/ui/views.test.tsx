@@ -25,12 +25,14 @@ import { ConfirmOverlay } from '../../../src/ui/views/ConfirmOverlay.js';
 import { LogViewer } from '../../../src/ui/views/LogViewer.js';
 import { MainScreen } from '../../../src/ui/views/MainScreen.js';
 import { ManifestView, manifestRows } from '../../../src/ui/views/ManifestView.js';
+import { ProgressOverlay } from '../../../src/ui/views/ProgressOverlay.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import { container, sandbox } from '../../helpers/runtime-fixtures.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-views-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const ESC = '\u001b';
+const BEL = '\u0007';
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 
 function snapshotWith(options: { bak?: boolean } = {}): NodeFacts {
@@ -400,4 +402,58 @@ test('a stopped kubelet and an expired certificate are alerts on the main screen
     /! kubelet\.service is inactive\/dead: no static pod is started, stopped or restarted; K restarts it/,
   );
   assert.match(frame, /! certificate apiserver not valid now: c shows them/);
+});
+
+test('the progress of a restart: each step with its state and time, the evidence, the way out', () => {
+  setColors(false);
+  const action = {
+    request: { kind: 'restart-control-plane' as const, target: '' },
+    title: 'Restart 2 static pods, one at a time: etcd, kube-apiserver',
+    steps: [
+      {
+        id: 'restart:etcd',
+        text: 'etcd: stop its containers',
+        state: 'done' as const,
+        startedAt: 0,
+        endedAt: 3_000,
+        detail: null,
+      },
+      {
+        id: 'restart:kube-apiserver',
+        text: `kube-apiserver: gate ${ESC}]0;owned${BEL}`,
+        state: 'failed' as const,
+        startedAt: 3_000,
+        endedAt: 125_000,
+        detail: 'no new container',
+      },
+    ],
+    lines: ['10:00:01    probing https://127.0.0.1:6443/readyz'],
+    evidence: [
+      'container kube-apiserver exited (exit 1, Error)',
+      'last 1 log line(s):',
+      '  E1201 flag provided but not defined',
+    ],
+    startedAt: 0,
+    outcome: { ok: false, text: 'no new container of kube-apiserver runs after 120 s' },
+    resumable: true,
+  };
+  const { lastFrame } = render(
+    <ProgressOverlay
+      action={action}
+      now={130_000}
+      liveTitle="kube-apiserver container log"
+      liveLines={[]}
+      width={100}
+      height={24}
+    />,
+  );
+  const frame = lastFrame() ?? '';
+  assert.match(frame, /✓ 1\.\s+3s\s+etcd: stop its containers/);
+  assert.match(frame, /✗ 2\. 2m02s\s+kube-apiserver: gate/);
+  assert.match(frame, /flag provided but not defined/);
+  assert.match(
+    frame,
+    /r: retry from the failed step {3}b: roll back what ran {3}n: a new restart {3}esc: leave it as it is/,
+  );
+  assert.ok(!frame.includes(`${ESC}]`), 'a step text from outside cannot reach the terminal');
 });

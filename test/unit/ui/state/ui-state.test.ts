@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LogBuffer } from '../../../../src/model/log-buffer.js';
+import type { ProcedureEvent } from '../../../../src/procedures/procedure.js';
 import { intentOf, type KeyPress } from '../../../../src/ui/state/keymap.js';
 import {
   type Effect,
@@ -28,6 +29,7 @@ function context(overrides: Partial<UiFacts> = {}, log = new LogBuffer(100)): Ui
     viewPageSize: 20,
     kubeletUnit: 'kubelet.service',
     runtimeUnit: 'containerd.service',
+    unfinishedRestart: null,
     ...overrides,
   };
 }
@@ -48,7 +50,14 @@ function press(state: UiState, keys: (string | KeyPress)[], facts: UiFacts) {
 /** The running change started and finished (the app reports both): its progress can be dismissed now. */
 function finished(state: UiState): UiState {
   const request = { kind: 'disable' as const, target: 'enabled/etcd.yaml' };
-  const started = reduceUi(state, { type: 'action-started', request, title: 't', podKey: null, at: 0 }).state;
+  const started = reduceUi(state, {
+    type: 'action-started',
+    request,
+    title: 't',
+    podKey: null,
+    at: 0,
+    resumable: false,
+  }).state;
   return reduceUi(started, { type: 'action-finished', outcome: { ok: true, text: 'done' } }).state;
 }
 
@@ -195,4 +204,95 @@ test('tab cycles the log source: journal, each pod, journal', () => {
   s = nextLogSource(s, keys);
   assert.deepEqual(s, { kind: 'container', podKey: 'b' });
   assert.deepEqual(nextLogSource(s, keys), { kind: 'journal' });
+});
+
+/** A restart that ran and failed at its second step, as the child's events tell it. */
+function failedRestart(state: UiState): UiState {
+  const request = { kind: 'restart-control-plane' as const, target: '' };
+  let s = reduceUi(state, {
+    type: 'action-started',
+    request,
+    title: 'Restart',
+    podKey: null,
+    at: 0,
+    resumable: true,
+  }).state;
+  const events: ProcedureEvent[] = [
+    {
+      event: 'plan',
+      plan: {
+        title: 'Restart 2 static pods',
+        steps: ['etcd: …', 'kube-apiserver: …'],
+        notes: [],
+        warnings: [],
+      },
+    },
+    { event: 'step', index: 0, id: 'restart:etcd', text: 'etcd: …' },
+    { event: 'step-done', index: 0, id: 'restart:etcd', ok: true, detail: 'new container abc running' },
+    { event: 'step', index: 1, id: 'restart:kube-apiserver', text: 'kube-apiserver: …' },
+    { event: 'progress', text: 'probing https://127.0.0.1:6443/readyz' },
+    {
+      event: 'step-done',
+      index: 1,
+      id: 'restart:kube-apiserver',
+      ok: false,
+      text: 'no new container',
+      evidence: ['container kube-apiserver exited (exit 1)'],
+    },
+  ];
+  for (const [i, event] of events.entries())
+    s = reduceUi(s, { type: 'action-event', event, at: 1000 * (i + 1) }).state;
+  return reduceUi(s, { type: 'action-finished', outcome: { ok: false, text: 'no new container' } }).state;
+}
+
+test('P asks for the control-plane restart; a last one that did not finish is shown first instead', () => {
+  const asked = press(initialUiState(), ['P'], context());
+  assert.deepEqual(asked.state.overlay, {
+    kind: 'confirm',
+    request: { kind: 'restart-control-plane', target: '' },
+  });
+  const last = failedRestart(initialUiState()).action!;
+  const shown = press(initialUiState(), ['P'], context({ unfinishedRestart: last }));
+  assert.equal(shown.state.overlay?.kind, 'progress');
+  assert.equal(shown.effect, null, 'showing it runs nothing');
+  assert.equal(keyMode(shown.state), 'progress-done');
+});
+
+test("a restart's events become its steps: state, times, detail, the failed step's evidence", () => {
+  const action = failedRestart(initialUiState()).action!;
+  assert.deepEqual(
+    action.steps.map((s) => [s.id, s.state, s.startedAt, s.endedAt, s.detail]),
+    [
+      ['restart:etcd', 'done', 2000, 3000, 'new container abc running'],
+      ['restart:kube-apiserver', 'failed', 4000, 6000, 'no new container'],
+    ],
+  );
+  assert.deepEqual(action.evidence, ['container kube-apiserver exited (exit 1)']);
+  assert.ok(action.lines.some((l) => /probing https:\/\/127\.0\.0\.1:6443\/readyz/.test(l)));
+});
+
+test('after a failed restart: r asks to retry, b to roll back, esc leaves it; a finished one offers neither', () => {
+  const failed = { ...initialUiState(), overlay: { kind: 'progress' as const } };
+  const s = failedRestart(failed);
+  assert.deepEqual(press(s, ['r'], context()).state.overlay, {
+    kind: 'confirm',
+    request: { kind: 'resume-restart', target: '' },
+  });
+  assert.deepEqual(press(s, ['b'], context()).state.overlay, {
+    kind: 'confirm',
+    request: { kind: 'rollback-restart', target: '' },
+  });
+  assert.deepEqual(press(s, ['n'], context()).state.overlay, {
+    kind: 'confirm',
+    request: { kind: 'restart-control-plane', target: '' },
+  });
+  assert.equal(press(s, [{ escape: true }], context()).state.overlay, null);
+  const ok = { ...finished(failed), overlay: { kind: 'progress' as const } };
+  assert.equal(press(ok, ['r'], context()).state.overlay?.kind, 'progress', 'nothing to retry');
+});
+
+test('a restart running when the screen opens is followed: the progress shows, the attach runs', () => {
+  const r = reduceUi(initialUiState(), { type: 'attach' });
+  assert.equal(r.state.overlay?.kind, 'progress');
+  assert.deepEqual(r.effect, { kind: 'run', request: { kind: 'attach-restart', target: '' } });
 });
