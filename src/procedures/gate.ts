@@ -29,38 +29,42 @@ export function gateText(endpoint: HealthEndpoint | null, seconds: number): stri
     : `gate: a new container running within ${seconds} s (no HTTP probe declared)`;
 }
 
+/**
+ * Waits, up to the deadline, for a container started after the step began to run and its probe to
+ * answer. A new container that exits on the way (the API server before etcd is ready, say) is not the
+ * end: kubelet starts it again, and the gate waits for that one, until the time is up.
+ */
 export async function passGate(ctx: StepContext, spec: GateSpec): Promise<StepResult> {
   const deadline = spec.since + spec.seconds * 1000;
   const left = () => Math.max(0, (deadline - Date.now()) / 1000);
   ctx.say(`waiting for a new container of ${spec.pod.name} to run (at most ${Math.ceil(left())} s)`);
+  const url = spec.endpoint ? endpointText(spec.endpoint) : null;
   let seen = '';
-  const started = await ctx.node.waitFor(
-    (model) => {
-      const fresh = newRunningContainer(ctx.node, spec);
-      const now = podContainers(model, spec.pod);
-      const summary = fresh
-        ? `new container ${fresh.id.slice(0, 12)} running`
-        : `${now.filter((c) => c.state === 'running').length} container(s) running, none new yet`;
-      if (summary !== seen) {
-        seen = summary;
-        ctx.say(summary);
-      }
-      return fresh !== null;
-    },
-    left(),
-    ctx.signal,
-  );
-  if (!started) {
-    return failed(ctx, spec, `no new container of ${spec.pod.name} runs after ${spec.seconds} s`);
-  }
-  if (!spec.endpoint) return { ok: true, detail: 'a new container runs' };
-  const url = endpointText(spec.endpoint);
-  ctx.say(`probing ${url}`);
-  let lastError = 'no answer yet';
+  let lastError: string | null = null;
+  let probing: string | null = null;
   while (!ctx.signal.aborted) {
+    const started = await ctx.node.waitFor(
+      (model) => {
+        const fresh = newRunningContainer(ctx.node, spec);
+        const running = podContainers(model, spec.pod).filter((c) => c.state === 'running').length;
+        const summary = fresh
+          ? `new container ${fresh.id.slice(0, 12)} running`
+          : `${running} container(s) running, none new yet`;
+        if (summary !== seen) {
+          seen = summary;
+          ctx.say(summary);
+        }
+        return fresh !== null;
+      },
+      left(),
+      ctx.signal,
+    );
+    if (!started) break;
     const fresh = newRunningContainer(ctx.node, spec);
-    if (!fresh)
-      return failed(ctx, spec, `the new container of ${spec.pod.name} stopped before ${url} answered`);
+    if (!fresh) continue;
+    if (!spec.endpoint || !url) return { ok: true, detail: `new container ${fresh.id.slice(0, 12)} runs` };
+    if (probing !== fresh.id) ctx.say(`probing ${url}`);
+    probing = fresh.id;
     const result = await ctx.node.probe(spec.endpoint);
     if (result.ok) {
       return {
@@ -74,10 +78,13 @@ export async function passGate(ctx: StepContext, spec: GateSpec): Promise<StepRe
     if (left() <= 0) break;
     await sleep(Math.min(PROBE_EVERY_MS, left() * 1000), ctx.signal);
   }
+  if (lastError === null || !url) {
+    return failed(ctx, spec, `no new container of ${spec.pod.name} runs after ${spec.seconds} s`);
+  }
   return failed(
     ctx,
     spec,
-    `${spec.pod.name} runs again, but ${url} does not answer after ${spec.seconds} s (${lastError})`,
+    `${spec.pod.name}'s ${url} does not answer after ${spec.seconds} s (${lastError})`,
   );
 }
 

@@ -154,16 +154,16 @@ test('a scripted outage, driven through the real binary in tmux', {
   assert.ok(runningContainers('kube-scheduler') > 0);
   await back();
 
-  // 5. The controller manager restarted as one action: disabled, seen stopped, enabled, seen healthy.
+  // 5. The controller manager restarted as one action, gated on a new container and its probe.
   const oldIds = containerIds('kube-controller-manager');
   tmux.keys('g');
   tmux.keys('jj');
   tmux.keys('r');
   screen = await tmux.waitFor(/Restart static pod kube-controller-manager/, 10_000);
-  assert.match(screen, /wait until the runtime shows the pod's containers stopped/);
+  assert.match(screen, /gate: a new container running and https:\/\/127\.0\.0\.1:\d+\/healthz answering/);
   tmux.keys('y');
   await tmux.waitFor(
-    /kube-controller-manager restarted: a new container runs and its health probe answers/,
+    /kube-controller-manager restarted: a new container runs and its probe answers/,
     180_000,
     'the restart to finish',
   );

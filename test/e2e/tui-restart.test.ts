@@ -1,0 +1,149 @@
+// The guided restart from the TUI, in a real terminal (tmux) on the lab: P, the plan, each step as it
+// runs; then the terminal goes away mid-restart (the tmux server killed: SIGHUP, as when an SSH session
+// drops) and the restart finishes on its own; a new TUI says how it ended. And a TUI opened while a
+// restart runs follows it to its end. Checked on the node: the runtime's own tool (ctr), the health
+// endpoints, breakglass's records.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { componentHealth } from '../../scripts/lab/controlplane.js';
+import { labPorts } from '../../scripts/lab/node.js';
+import { labEnv } from '../helpers/lab.js';
+import { NODE_NAME } from '../helpers/lab-controlplane-root.js';
+import { type NodeRuntime, runningContainers } from '../helpers/node-runtime.js';
+import { BIN } from '../helpers/paths.js';
+import { breakglass, startBreakglass } from '../helpers/run.js';
+import { Tmux } from '../helpers/tmux.js';
+import { until } from '../helpers/wait.js';
+
+const lab = (() => {
+  try {
+    return labEnv();
+  } catch {
+    return null;
+  }
+})();
+const CONTROL_PLANE = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+let tmux: Tmux | null = null;
+
+function openTui(l: NonNullable<typeof lab>): Tmux {
+  const t = new Tmux(130, 40);
+  t.start({ DBUS_SYSTEM_BUS_ADDRESS: l.dbusAddress });
+  t.run(`${BIN} --root ${l.nodeRoot} --journal-dir ${l.journalDir} --dbus ${l.dbusAddress}`);
+  return t;
+}
+
+async function healthy(l: NonNullable<typeof lab>): Promise<boolean> {
+  return (await componentHealth(labPorts(l.portOffset))).every((h) => h.healthy);
+}
+
+describe('the guided restart in the TUI', {
+  skip: lab ? false : 'needs the lab (npm test)',
+  timeout: 600_000,
+}, () => {
+  const l = lab!;
+  const runtime: NodeRuntime = { kind: 'cri', socket: l?.containerdSocket ?? '', nodeName: NODE_NAME };
+  const stateDir = path.join(l?.nodeRoot ?? '', 'var/lib/breakglass');
+  after(async () => {
+    tmux?.kill();
+    if (fs.existsSync(path.join(stateDir, 'procedure.json'))) breakglass(['recover', '--root', l.nodeRoot]);
+    await until('the lab healthy again', () => healthy(l), { timeoutMs: 180_000, intervalMs: 500 });
+  });
+
+  test('P: the plan, each step as it runs; the terminal closes mid-way, the restart finishes, a new TUI says so', async () => {
+    await until('the lab healthy', () => healthy(l), { timeoutMs: 180_000, intervalMs: 500 });
+    const before = new Map(CONTROL_PLANE.map((p) => [p, runningContainers(runtime, p)]));
+    tmux = openTui(l);
+    await tmux.waitFor(/kube-scheduler\s+enabled\s+running/, 60_000, 'the static pods on screen');
+    tmux.keys('P');
+    // A restart of an earlier test that did not finish is shown first: n asks for a new one.
+    let screen = await tmux.waitFor(
+      /Restart 4 static pods, one at a time|n: a new restart/,
+      20_000,
+      'the plan',
+    );
+    if (/n: a new restart/.test(screen)) {
+      tmux.keys('n');
+      screen = await tmux.waitFor(/Restart 4 static pods, one at a time/, 20_000, 'the plan');
+    }
+    assert.match(screen, /etcd snapshot: through its Maintenance API/);
+    // The method depends on what the node shows (a pod restarted minutes ago gets a new pod instead).
+    assert.match(
+      screen,
+      /etcd: (stop its containers through the runtime|move its manifest out and back); gate: a new container running and http/,
+    );
+    tmux.keys('y');
+    screen = await tmux.waitFor(/✓ 2\.\s+\d+s\s+etcd snapshot/, 60_000, 'the snapshot step done');
+    await tmux.waitFor(/✓ 3\.\s+\d+s\s+etcd: /, 120_000, 'etcd restarted and passing its gate');
+    // The terminal goes: every process of the pane's session gets SIGHUP.
+    tmux.kill();
+    tmux = null;
+    await until(
+      'every control-plane pod with a new container, all healthy, the restart filed as finished',
+      async () => {
+        const renewed = CONTROL_PLANE.every((p) => {
+          const now = runningContainers(runtime, p);
+          return now.length > 0 && now.every((id) => !before.get(p)!.includes(id));
+        });
+        return renewed && !fs.existsSync(path.join(stateDir, 'procedure.json')) && (await healthy(l));
+      },
+      { timeoutMs: 300_000, intervalMs: 1_000 },
+    );
+    const records = fs
+      .readdirSync(path.join(stateDir, 'procedures'))
+      .filter((n) => n.endsWith('.json'))
+      .sort();
+    const last = JSON.parse(fs.readFileSync(path.join(stateDir, 'procedures', records.at(-1)!), 'utf8'));
+    assert.equal(last.end.ok, true, JSON.stringify(last.end));
+    tmux = openTui(l);
+    await tmux.waitFor(
+      /the last restart finished at [\d:]+: 4 static pods restarted/,
+      60_000,
+      'the new TUI says how the restart ended',
+    );
+    tmux.kill();
+    tmux = null;
+  });
+
+  test('a TUI opened while a restart runs follows it, step and log, to its end', async () => {
+    await until('the lab healthy', () => healthy(l), { timeoutMs: 180_000, intervalMs: 500 });
+    // The controller manager cannot start (a broken kubeconfig) until it is fixed: the gate waits.
+    const conf = path.join(l.nodeRoot, 'etc/kubernetes/controller-manager.conf');
+    const good = fs.readFileSync(conf);
+    fs.writeFileSync(conf, 'apiVersion: v1\nkind: Config\n');
+    let fixed = false;
+    const fix = () => {
+      if (!fixed) fs.writeFileSync(conf, good, { mode: 0o600 });
+      fixed = true;
+    };
+    try {
+      const run = startBreakglass([
+        'restart',
+        'kube-controller-manager',
+        'kube-scheduler',
+        '--gate-timeout',
+        '120',
+        '--yes',
+        '--root',
+        l.nodeRoot,
+      ]);
+      const exited = new Promise<number | null>((resolve) => run.child.on('exit', (code) => resolve(code)));
+      await until('the restart under way', () => fs.existsSync(path.join(stateDir, 'procedure.json')), {
+        timeoutMs: 60_000,
+      });
+      tmux = openTui(l);
+      const screen = await tmux.waitFor(
+        /Restart 2 static pods, one at a time: kube-controller-manager, kube-scheduler/,
+        60_000,
+        'the TUI following the restart',
+      );
+      assert.match(screen, /kube-controller-manager container log/);
+      fix();
+      await tmux.waitFor(/✓ 2 static pods restarted/, 180_000, 'the outcome on screen');
+      assert.equal(await exited, 0);
+    } finally {
+      fix();
+    }
+  });
+});
