@@ -15,7 +15,7 @@ import type { Log } from './packages.js';
 import { ensureLabPki } from './pki.js';
 import { ensureSystemdImage } from './systemd/image.js';
 import { installUnit, systemctl } from './systemd/units.js';
-import { type LabSystemd, startLabSystemd } from './systemd.js';
+import { type BindMount, type LabSystemd, startLabSystemd } from './systemd.js';
 
 export type LabRuntime = 'cri' | 'docker';
 
@@ -35,6 +35,23 @@ export interface ControlPlane {
 const HEALTH_TIMEOUT_MS = 180_000;
 const NODE_BINARY = path.join(REPO_ROOT, 'node_modules/node/bin/node');
 const KUBELET_SCRIPT = path.join(REPO_ROOT, 'dist/scripts/lab/kubelet.js');
+
+/**
+ * The checkout, read-only, for kubelet.service's node and script; and node_modules' target when it is a
+ * link out of the checkout (a git worktree sharing another checkout's), or neither resolves in systemd.
+ */
+function checkoutMounts(): BindMount[] {
+  const mounts: BindMount[] = [{ source: REPO_ROOT, readonly: true }];
+  const modules = path.join(REPO_ROOT, 'node_modules');
+  let real = modules;
+  try {
+    real = fs.realpathSync(modules);
+  } catch {
+    // no node_modules: kubelet.service says so when it starts
+  }
+  if (path.relative(REPO_ROOT, real).startsWith('..')) mounts.push({ source: real, readonly: true });
+  return mounts;
+}
 
 function settingsFile(dir: string): string {
   return path.join(dir, 'lab.json');
@@ -87,7 +104,7 @@ export async function controlPlaneUp(
   writeLabManifests(node.root, { nodeName: node.nodeName, portOffset: settings.portOffset });
   await ensureSystemdImage(paths, log);
   const systemd = await startLabSystemd(paths, {
-    mounts: [{ source: paths.dir }, { source: REPO_ROOT, readonly: true }],
+    mounts: [{ source: paths.dir }, ...checkoutMounts()],
     log,
   });
   installUnit(paths, 'kubelet.service', kubeletUnit(paths, node, settings, ports));

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { stringify } from 'yaml';
 import { type LabPorts, labPorts } from './node.js';
+import { LAB_NODE_FILE } from './standin/nodes.js';
 import { bytewise, type PodParts, staticPod, type Volume, volume } from './static-pod.js';
 
 export interface LabManifestOptions {
@@ -304,14 +305,16 @@ function bundleStandin(): string {
 
 /**
  * Writes the compiled stand-in to <nodeRoot>/opt/breakglass/standin.js, bundled with the modules it imports
- * into that one file, with a package.json that makes node load it as the ES module it is.
+ * into that one file, with a package.json that makes node load it as the ES module it is, and the node's
+ * name beside it (lab-node.json): the apiserver stand-in serves that one Node (standin/nodes.ts).
  */
-export function installStandin(nodeRoot: string): string {
+export function installStandin(nodeRoot: string, nodeName: string): string {
   const dir = path.join(nodeRoot, STANDIN_DIR);
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   const target = path.join(dir, 'standin.js');
   writeIfChanged(target, bundleStandin(), 0o644);
   writeIfChanged(path.join(dir, 'package.json'), '{ "type": "module" }\n', 0o644);
+  writeIfChanged(path.join(dir, LAB_NODE_FILE), `${JSON.stringify({ nodeName })}\n`, 0o644);
   return target;
 }
 
@@ -323,7 +326,7 @@ export function writeLabManifests(nodeRoot: string, options: LabManifestOptions)
   const dir = path.join(nodeRoot, 'etc/kubernetes/manifests');
   fs.mkdirSync(dir, { recursive: true, mode: MANIFEST_DIR_MODE });
   fs.chmodSync(dir, MANIFEST_DIR_MODE);
-  installStandin(nodeRoot);
+  installStandin(nodeRoot, options.nodeName);
   return LAB_COMPONENTS.filter((component) =>
     writeIfChanged(labManifestPath(nodeRoot, component), labManifest(component, options), MANIFEST_MODE),
   );

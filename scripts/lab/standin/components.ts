@@ -1,9 +1,10 @@
-// The components: the apiserver follows etcd, the controller manager and the scheduler follow the apiserver.
+// The components: the apiserver follows etcd (and serves its node, nodes.ts), the controller manager and the scheduler follow the apiserver.
 import { readFileOrFail, readKubeconfig, servingOf } from './config.js';
 import { checkEndpoint, type Dependency, monitor } from './dependency.js';
 import { type Component, FlagError, type Flags } from './flags.js';
 import { type HealthCheck, type Routes, VERSION } from './health.js';
 import { log } from './log.js';
+import { nodesApi, readLabNodeName } from './nodes.js';
 import { listen } from './serving.js';
 
 function etcdDependency(flags: Flags): Dependency {
@@ -70,7 +71,14 @@ export async function runApiserver(flags: Flags): Promise<void> {
     `external host was not specified, using ${flags.get('advertise-address') ?? serving.bindAddress}`,
   );
   log('I', 'server.go:150', `Version: ${VERSION.gitVersion}`);
-  await listen(serving, apiserverRoutes(etcd), clientCaFile ? readFileOrFail(clientCaFile) : undefined);
+  const anonymousAuth = !/^(0|f|F|FALSE|false|False)$/.test(flags.get('anonymous-auth') ?? 'true');
+  const nodes = nodesApi({ nodeName: readLabNodeName(), etcd, anonymousAuth });
+  await listen(
+    serving,
+    apiserverRoutes(etcd),
+    clientCaFile ? readFileOrFail(clientCaFile) : undefined,
+    nodes,
+  );
   void etcd.current();
 }
 

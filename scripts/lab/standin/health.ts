@@ -20,7 +20,7 @@ export function plain(response: ServerResponse, status: number, body: string): v
   response.end(body);
 }
 
-function json(response: ServerResponse, status: number, body: object): void {
+export function json(response: ServerResponse, status: number, body: object): void {
   response.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   response.end(`${JSON.stringify(body, null, 2)}\n`);
 }
@@ -88,23 +88,33 @@ function versionBody(): object {
 
 export type Routes = Record<string, HealthCheck[]>;
 
+/** A piece of the API beyond health (the apiserver's node, nodes.ts): the paths it serves, and how. */
+export interface ApiHandler {
+  matches(pathname: string): boolean;
+  serve(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void>;
+}
+
 function serviceUnavailable(response: ServerResponse): void {
   json(response, 503, {
     kind: 'Status',
     apiVersion: 'v1',
     metadata: {},
     status: 'Failure',
-    message: 'the lab stand-in serves health and /version only',
+    message: 'the lab stand-in serves health, /version and its node only',
     reason: 'ServiceUnavailable',
     code: 503,
   });
 }
 
-/** The health endpoints (/livez, /livez/etcd), /version, and 403 (anonymous) or 503 (authenticated) for the rest. */
+/**
+ * The health endpoints (/livez, /livez/etcd), /version, the API handler's paths, and 403 (anonymous) or 503
+ * (authenticated) for the rest.
+ */
 export async function route(
   routes: Routes,
   request: IncomingMessage,
   response: ServerResponse,
+  api?: ApiHandler,
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'https://localhost');
   const [, endpoint = '', single] = url.pathname.split('/');
@@ -116,6 +126,7 @@ export async function route(
       response,
     );
   else if (url.pathname === '/version' || url.pathname === '/version/') json(response, 200, versionBody());
+  else if (api?.matches(url.pathname)) await api.serve(request, response, url);
   else if (!(request.socket as TLSSocket).authorized) forbidden(response, url.pathname);
   else serviceUnavailable(response);
 }

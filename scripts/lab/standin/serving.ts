@@ -1,7 +1,7 @@
-// Serving the health endpoints over TLS on the component's port, the cert/key pair reloaded on change.
+// Serving the health endpoints (and the apiserver's node) over TLS on the component's port, the cert/key pair reloaded on change.
 import * as https from 'node:https';
 import { readFileOrFail, type Serving } from './config.js';
-import { plain, type Routes, route } from './health.js';
+import { type ApiHandler, plain, type Routes, route } from './health.js';
 import { log } from './log.js';
 
 const CERT_RELOAD_INTERVAL_MS = 1_000;
@@ -55,6 +55,7 @@ export function listen(
   serving: Serving,
   routes: Routes,
   clientCa: string | undefined,
+  api?: ApiHandler,
 ): Promise<https.Server> {
   const pair = readServingPair(serving);
   const server = https.createServer(
@@ -65,7 +66,7 @@ export function listen(
       rejectUnauthorized: false,
     },
     (request, response) => {
-      route(routes, request, response).catch((error: unknown) => {
+      route(routes, request, response, api).catch((error: unknown) => {
         log('E', 'wrap.go:53', `"Unhandled error" err="${String(error)}"`);
         if (!response.headersSent) plain(response, 500, 'Internal Server Error\n');
       });
