@@ -180,6 +180,12 @@ export const FLAGS = {
     commands: ['restart'],
     help: 'restart etcd without taking a snapshot first (etcd does not answer, or the disk is full)',
   },
+  cordon: {
+    flag: 'cordon',
+    type: 'boolean',
+    commands: ['restart'],
+    help: 'mark this node unschedulable for the restart (admin.conf), schedulable again after it; skipped while the API server is down',
+  },
   gateTimeout: {
     flag: 'gate-timeout',
     type: 'string',

@@ -7,6 +7,7 @@ import type { Runtime } from '../sources/runtime/types.js';
 import { BreakglassError } from '../util/errors.js';
 import { openRuntimeControl, type RuntimeControl } from './control/runtime.js';
 import { openUnitControl, type UnitControl } from './control/units.js';
+import { type CordonOutcome, setNodeUnschedulable } from './cordon.js';
 import { type SnapshotRequest, type SnapshotResult, takeEtcdSnapshot } from './etcd-snapshot.js';
 import { type ChangeContext, disableStaticPod, enableStaticPod, type MoveResult } from './staticpods.js';
 import { planStop, type StopPlan, type StopResult, type StopTarget, stopPod } from './stop.js';
@@ -21,6 +22,8 @@ export interface NodeOps {
   restartContainers(target: StopTarget, graceSeconds: number): Promise<StopResult>;
   restartUnit(unit: string, signal: AbortSignal): Promise<{ notes: string[] }>;
   snapshotEtcd(request: Omit<SnapshotRequest, 'stateDir' | 'readOnly'>): Promise<SnapshotResult>;
+  /** spec.unschedulable of this node through the API server, with the node's admin kubeconfig. */
+  setUnschedulable(kubeconfig: string, value: boolean): Promise<CordonOutcome>;
   close(): Promise<void>;
 }
 
@@ -65,6 +68,17 @@ export function nodeOps(ctx: OpsContext): NodeOps {
     },
     snapshotEtcd: (request) =>
       takeEtcdSnapshot({ ...request, stateDir: change.stateDir, readOnly: ctx.readOnly }),
+    setUnschedulable: (kubeconfig, value) =>
+      setNodeUnschedulable(
+        {
+          kubeconfig,
+          root: layout.root,
+          nodeName: change.nodeName,
+          stateDir: change.stateDir,
+          readOnly: ctx.readOnly,
+        },
+        value,
+      ),
     restartUnit: (unit, signal) => {
       units ??= openUnitControl({ address: ctx.dbusAddress, timeoutMs: 5_000 });
       return restartUnit(units, unit, { stateDir: change.stateDir, readOnly: ctx.readOnly, signal });

@@ -108,6 +108,8 @@ const ALL: RestartAsk = {
   keepSnapshots: undefined,
   force: false,
   gateSeconds: undefined,
+  cordon: false,
+  cordonedBefore: false,
 };
 
 /** The restart's own requests; undefined for the others. */

@@ -1,6 +1,7 @@
 // What a restart is asked to do, planned from the node as it is: the pods in kubeadm's order, each with
 // the method the node calls for and the endpoint its gate probes; etcd's access when etcd is among them.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { NodeFacts } from '../model/facts.js';
 import type { NodeModel } from '../model/node.js';
 import { resolvePodTarget } from '../model/pod-target.js';
@@ -27,6 +28,10 @@ export interface RestartAsk {
   keepSnapshots: number | undefined;
   force: boolean;
   gateSeconds: number | undefined;
+  /** Mark the node unschedulable for the restart (--cordon). */
+  cordon: boolean;
+  /** The run this one resumes or rolls back had cordoned the node. */
+  cordonedBefore: boolean;
 }
 
 /** The pods to restart, in kubeadm's order, each with its method and gate, from the node as it is. */
@@ -64,5 +69,12 @@ export function restartParams(model: NodeModel, facts: NodeFacts, asked: Restart
         force: asked.force,
       }
     : null;
-  return { pods, etcd, gateSeconds: asked.gateSeconds ?? DEFAULT_GATE_SECONDS };
+  const cordon = asked.cordon
+    ? {
+        kubeconfig: path.join(facts.layout.root, 'etc/kubernetes/admin.conf'),
+        nodeName: facts.layout.nodeName.value,
+        cordonedBefore: asked.cordonedBefore,
+      }
+    : null;
+  return { pods, etcd, cordon, gateSeconds: asked.gateSeconds ?? DEFAULT_GATE_SECONDS };
 }

@@ -3,6 +3,7 @@
 // whole control plane, the same procedure. Run durably (procedures/durable.ts): it survives the
 // operator's terminal, and a kill -9 leaves nothing away that `breakglass recover` does not put back.
 
+import { type CordonPlan, type CordonState, cordonStep, uncordonStep } from './cordon-steps.js';
 import { type EtcdPlan, etcdSteps } from './etcd-steps.js';
 import { dependentsWarning, trapWarning } from './pod-steps.js';
 import type { PlanContext, Procedure } from './procedure.js';
@@ -15,24 +16,33 @@ export interface RestartParams extends GateTimes {
   pods: RestartTarget[];
   /** Set when etcd is among the pods. */
   etcd: EtcdPlan | null;
+  /** Set when asked (--cordon): the node unschedulable for the restart. */
+  cordon: CordonPlan | null;
 }
 
-export const restartPods: Procedure<RestartParams, null> = {
+export const restartPods: Procedure<RestartParams, CordonState> = {
   command: 'restart',
   title: (p) =>
     p.pods.length === 1
       ? `Restart static pod ${p.pods[0]!.name}`
       : `Restart ${p.pods.length} static pods, one at a time: ${p.pods.map((x) => x.name).join(', ')}`,
   steps: (p) => [
+    ...(p.cordon ? [cordonStep<RestartParams>(p.cordon)] : []),
     ...(p.etcd ? etcdSteps<RestartParams>(p.etcd) : []),
     ...p.pods.map((pod) => restartStep<RestartParams>(pod)),
+    ...(p.cordon ? [uncordonStep<RestartParams>(p.cordon)] : []),
   ],
-  start: () => null,
+  start: (p) => ({ cordoned: p.cordon?.cordonedBefore ?? false }),
   notes: (p) => [
     'each pod waits for the one before it to pass its gate; a gate that fails stops there, the later pods untouched',
     'a manifest moved out is written down first and always put back; a roll back (--rollback) makes sure every manifest is in place and its pod runs',
     ...(p.etcd?.snapshot
       ? ['a snapshot that cannot be taken or fails its check stops the restart before etcd is touched']
+      : []),
+    ...(p.cordon
+      ? [
+          'a restart that stops on a failed gate leaves the node cordoned: --resume or --rollback uncordons it',
+        ]
       : []),
   ],
   warnings: (p, plan) => warnings(p, plan),

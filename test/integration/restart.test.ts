@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { componentHealth } from '../../scripts/lab/controlplane.js';
 import { labPorts } from '../../scripts/lab/node.js';
+import { KubeApi, readKubeconfig } from '../../src/clients/kube-api.js';
 import { labEnv } from '../helpers/lab.js';
 import { NODE_NAME } from '../helpers/lab-controlplane-root.js';
 import { makeTempDir } from '../helpers/node-root.js';
@@ -283,5 +284,73 @@ describe('the guided restart on the lab', { timeout: 1_200_000 }, () => {
     assert.equal(again.status, 1);
     assert.match(again.stderr, /no unfinished restart to resume/);
     await labHealthy();
+  });
+
+  test('--cordon: the node unschedulable while a pod restarts, schedulable after; skipped, and said, while the API server is down', async () => {
+    await labHealthy();
+    const api = new KubeApi(await readKubeconfig(path.join(kube, 'admin.conf'), { root: lab.nodeRoot }));
+    assert.equal((await api.getNode(NODE_NAME)).unschedulable, false);
+    let seenCordoned = false;
+    let running = true;
+    const watching = (async () => {
+      while (running) {
+        if ((await api.getNode(NODE_NAME).catch(() => null))?.unschedulable) seenCordoned = true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const r = await breakglassAsync(
+      ['restart', 'kube-scheduler', '--cordon', '--yes', '--json', ...nodeFlags],
+      {
+        timeoutMs: 300_000,
+      },
+    );
+    running = false;
+    await watching;
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(
+      jsonLines(r.stdout)
+        .filter((l) => l.event === 'step')
+        .map((l) => l.id),
+      ['cordon', 'restart:kube-scheduler', 'uncordon'],
+    );
+    assert.ok(seenCordoned, 'the API server showed the node unschedulable during the restart');
+    assert.equal((await api.getNode(NODE_NAME)).unschedulable, false, 'schedulable again after it');
+    const order = audited()
+      .slice(-10)
+      .map((a) => (a.action === 'restart-containers' || a.action === 'disable' ? 'stop' : a.action))
+      .filter((a) => a === 'cordon' || a === 'stop' || a === 'uncordon');
+    assert.deepEqual(order, ['cordon', 'stop', 'uncordon']);
+    // With the API server down there is nobody to tell: the plan says the cordon is skipped, and it is.
+    assert.equal(breakglass(['disable', 'kube-apiserver', ...nodeFlags]).status, 0);
+    try {
+      await until(
+        'the API server gone',
+        async () => (await api.getNode(NODE_NAME).catch(() => null)) === null,
+        {
+          timeoutMs: 60_000,
+          intervalMs: 300,
+        },
+      );
+      const down = breakglass(['restart', 'etcd', '--cordon', '--yes', '--json', ...nodeFlags], {
+        timeout: 300_000,
+      });
+      assert.equal(down.status, 0, `${down.stdout}\n${down.stderr}`);
+      const lines = jsonLines(down.stdout);
+      const plan = lines.find((l) => l.event === 'plan') as { plan: { steps: string[] } };
+      assert.match(
+        plan.plan.steps[0]!,
+        /cordon lab-master: skipped unless the API server answers by then \(it does not now\)/,
+      );
+      const cordon = lines.find((l) => l.event === 'step-done' && l.id === 'cordon') as {
+        ok: boolean;
+        detail: string;
+      };
+      assert.equal(cordon.ok, true);
+      assert.match(cordon.detail, /cordon skipped: .*refused the connection/);
+    } finally {
+      assert.equal(breakglass(['enable', 'kube-apiserver', ...nodeFlags]).status, 0);
+    }
+    await labHealthy();
+    assert.equal((await api.getNode(NODE_NAME)).unschedulable, false);
   });
 });

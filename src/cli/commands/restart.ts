@@ -77,7 +77,7 @@ async function offerWayOut(args: CliArgs, io: Io, code: number): Promise<number>
 
 interface RestartRun {
   procedure: Procedure<RestartParams, unknown>;
-  asked: { targets: string[]; flags: Flags };
+  asked: { targets: string[]; flags: Flags; cordonedBefore?: boolean };
   recordArgs: string[];
   done: ReadonlySet<string>;
 }
@@ -107,7 +107,11 @@ async function again(args: CliArgs, mode: 'resume' | 'rollback'): Promise<Restar
     json: args.flags.json,
     readOnly: args.flags.readOnly,
   };
-  const asked = { targets: parsed.positionals, flags };
+  // Whether that run had cordoned the node: its end (or its roll back) must make it schedulable again.
+  const cordonedBefore = previous.steps.some(
+    (s) => s.id === 'cordon' && s.status === 'done' && / cordoned$/.test(s.outcome ?? ''),
+  );
+  const asked = { targets: parsed.positionals, flags, cordonedBefore };
   const wasRollback = parsed.flags.rollback;
   const baseArgs = previous.args.filter((a) => a !== '--rollback');
   if (mode === 'resume' && !wasRollback) {
@@ -130,7 +134,7 @@ async function again(args: CliArgs, mode: 'resume' | 'rollback'): Promise<Restar
   };
 }
 
-function askOf(asked: { targets: string[]; flags: Flags }): RestartAsk {
+function askOf(asked: { targets: string[]; flags: Flags; cordonedBefore?: boolean }): RestartAsk {
   const { flags } = asked;
   return {
     names: asked.targets,
@@ -140,5 +144,7 @@ function askOf(asked: { targets: string[]; flags: Flags }): RestartAsk {
     keepSnapshots: flags.keepSnapshots,
     force: flags.force,
     gateSeconds: flags.gateTimeout,
+    cordon: flags.cordon,
+    cordonedBefore: asked.cordonedBefore ?? false,
   };
 }
