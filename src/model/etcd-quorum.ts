@@ -1,5 +1,6 @@
-// Whether etcd keeps quorum while this member restarts: a majority of all members must still answer
-// without it. Pure: from the member list and which peers answered.
+// Whether etcd keeps quorum while this member restarts: a majority of the voting members must still
+// answer without it. Pure: from the member list and which peers answered.
+import type { EtcdCluster } from '../sources/etcd/cluster.js';
 
 export interface QuorumFacts {
   members: number;
@@ -12,6 +13,18 @@ export interface QuorumFacts {
 export interface QuorumVerdict {
   ok: boolean;
   text: string;
+}
+
+/** The facts from what etcd said; learners do not vote, so they count for nothing. */
+export function quorumFacts(cluster: EtcdCluster): QuorumFacts {
+  const voters = cluster.peers.filter((p) => !p.member.isLearner);
+  return {
+    members: cluster.members.filter((m) => !m.isLearner).length,
+    answeringPeers: voters.filter((p) => p.error === null).length,
+    silentPeers: voters
+      .filter((p) => p.error !== null)
+      .map((p) => `${p.member.name || p.member.id}: ${p.error}`),
+  };
 }
 
 export function quorumWithoutThisMember(f: QuorumFacts): QuorumVerdict {

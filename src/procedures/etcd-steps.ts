@@ -1,6 +1,6 @@
 // The steps before etcd is touched: that restarting this member keeps quorum (its peers answer), and a
 // snapshot through etcd's own Maintenance API, checked before the procedure goes on.
-import { quorumWithoutThisMember } from '../model/etcd-quorum.js';
+import { quorumFacts, quorumWithoutThisMember } from '../model/etcd-quorum.js';
 import type { EtcdAccess } from '../node/etcd.js';
 import { bytes } from '../ops/snapshot-space.js';
 import { readEtcdCluster } from '../sources/etcd/cluster.js';
@@ -32,13 +32,7 @@ export function etcdSteps<P>(etcd: EtcdPlan): Step<P, unknown>[] {
           ctx.say(`etcd does not answer (${sanitizeLine(why)}): its quorum is not this restart's to lose`);
           return { ok: true, detail: `etcd does not answer: ${why}` };
         }
-        const verdict = quorumWithoutThisMember({
-          members: cluster.members.length,
-          answeringPeers: cluster.peers.filter((p) => p.error === null).length,
-          silentPeers: cluster.peers
-            .filter((p) => p.error !== null)
-            .map((p) => `${p.member.name || p.member.id}: ${p.error}`),
-        });
+        const verdict = quorumWithoutThisMember(quorumFacts(cluster));
         if (verdict.ok) return { ok: true, detail: verdict.text };
         if (etcd.force) {
           ctx.say('--force: going on anyway');

@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EtcdError } from '../../src/clients/etcd.js';
-import { type QuorumFacts, quorumWithoutThisMember } from '../../src/model/etcd-quorum.js';
+import { quorumFacts, quorumWithoutThisMember } from '../../src/model/etcd-quorum.js';
 import type { EtcdAccess } from '../../src/node/etcd.js';
 import { type EtcdCluster, readEtcdCluster } from '../../src/sources/etcd/cluster.js';
 import { makeTempDir } from '../helpers/node-root.js';
@@ -246,13 +246,7 @@ describe('the quorum check on a real 3-member etcd cluster', { timeout: 120_000 
   });
 
   /** The facts the etcd-quorum step (src/procedures/etcd-steps.ts) gives the verdict. */
-  const factsOf = (cluster: EtcdCluster): QuorumFacts => ({
-    members: cluster.members.length,
-    answeringPeers: cluster.peers.filter((p) => p.error === null).length,
-    silentPeers: cluster.peers
-      .filter((p) => p.error !== null)
-      .map((p) => `${p.member.name || p.member.id}: ${p.error}`),
-  });
+  const factsOf = quorumFacts;
 
   const peerNamed = (cluster: EtcdCluster, name: string) => {
     const peer = cluster.peers.find((p) => p.member.name === name);

@@ -3,7 +3,7 @@
 // one; 5 keep it with 3 peers up, not with 2. Silent peers are named in the text.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { quorumWithoutThisMember } from '../../../src/model/etcd-quorum.js';
+import { quorumFacts, quorumWithoutThisMember } from '../../../src/model/etcd-quorum.js';
 
 test('a single member: nothing to lose, but the text says etcd is down while it restarts', () => {
   const v = quorumWithoutThisMember({ members: 1, answeringPeers: 0, silentPeers: [] });
@@ -51,4 +51,24 @@ test('5 members: 3 answering peers keep quorum, 2 do not', () => {
   });
   assert.equal(two.ok, false);
   assert.match(two.text, /would lose etcd's quorum: 2 of 4 peers answer, 3 of 5 members are needed/);
+});
+
+test('learners do not vote: a learner counts neither as a member nor as a peer that answers', () => {
+  const member = (id: string, isLearner = false) => ({
+    id,
+    name: id,
+    peerURLs: [],
+    clientURLs: [],
+    isLearner,
+  });
+  const facts = quorumFacts({
+    self: {} as never,
+    members: [member('a'), member('b'), member('c', true)],
+    peers: [
+      { member: member('b'), error: 'connection refused' },
+      { member: member('c', true), error: null },
+    ],
+  });
+  assert.deepEqual(facts, { members: 2, answeringPeers: 0, silentPeers: ['b: connection refused'] });
+  assert.equal(quorumWithoutThisMember(facts).ok, false);
 });
