@@ -9,7 +9,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { componentHealth } from '../../scripts/lab/controlplane.js';
-import { labDown, labUp } from '../../scripts/lab/lab.js';
 import { labPorts } from '../../scripts/lab/node.js';
 import { KubeApi, readKubeconfig } from '../../src/clients/kube-api.js';
 import { labEnv } from '../helpers/lab.js';
@@ -353,52 +352,5 @@ describe('the guided restart on the lab', { timeout: 1_200_000 }, () => {
     }
     await labHealthy();
     assert.equal((await api.getNode(NODE_NAME)).unschedulable, false);
-  });
-
-  test('restart --all on a node whose runtime is Docker (cri-dockerd names): new containers, all healthy', async () => {
-    const dir = makeTempDir('bg-lab-docker-');
-    const offset = lab.portOffset + 3_000;
-    const lines: string[] = [];
-    const log = (line: string) => lines.push(line);
-    try {
-      const second = await labUp(dir, { log, controlPlane: { portOffset: offset, runtime: 'docker' } });
-      const docker: NodeRuntime = { kind: 'docker', socket: second.dockerSocket, nodeName: NODE_NAME };
-      await until(
-        'the Docker lab healthy',
-        async () => (await componentHealth(labPorts(offset))).every((h) => h.healthy),
-        {
-          timeoutMs: 180_000,
-          intervalMs: 500,
-        },
-      );
-      const before = new Map(CONTROL_PLANE.map((p) => [p, runningContainers(docker, p)]));
-      assert.ok(
-        [...before.values()].every((ids) => ids.length === 1),
-        'docker ps shows each pod running',
-      );
-      const r = breakglass(
-        ['restart', '--all', '--yes', '--json', '--root', second.nodeRoot, '--dbus', second.dbusAddress],
-        {
-          timeout: 600_000,
-        },
-      );
-      assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-      assert.equal(jsonLines(r.stdout).at(-1)!.ok, true);
-      for (const pod of CONTROL_PLANE) {
-        const now = runningContainers(docker, pod);
-        assert.ok(
-          now.length === 1 && !before.get(pod)!.includes(now[0]!),
-          `${pod}: a new container in docker ps`,
-        );
-      }
-      assert.ok((await componentHealth(labPorts(offset))).every((h) => h.healthy));
-    } catch (err) {
-      throw new Error(
-        `the Docker lab: ${err instanceof Error ? err.message : err}\n${lines.slice(-30).join('\n')}`,
-      );
-    } finally {
-      await labDown(dir, { log });
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
   });
 });
