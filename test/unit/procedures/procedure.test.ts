@@ -9,6 +9,7 @@ import {
   type Procedure,
   type ProcedureEvent,
   planOf,
+  rollbackOf,
   runProcedure,
   type Step,
   type StepResult,
@@ -126,4 +127,103 @@ test('a wait cut short by the operator says it was cancelled, and what puts thin
     text: 'stopped waiting (cancelled): do wait',
     state: ['wait', 'back'],
   });
+});
+
+/** A journal that remembers what it was told, as a durable run's record would. */
+function memoryJournal() {
+  const told: string[] = [];
+  return {
+    told,
+    journal: {
+      takingAway: (f: string) => told.push(`away ${f}`),
+      putBack: (f: string) => told.push(`back ${f}`),
+      stepStarted: (_: number, id: string) => told.push(`start ${id}`),
+      stepEnded: (_: number, id: string, status: string) => told.push(`${status} ${id}`),
+    },
+  };
+}
+
+test('a durable run tells its journal before and after each step, and what a step takes away', async () => {
+  const { told, journal } = memoryJournal();
+  const away = {
+    id: 'out',
+    describe: () => 'take it away',
+    run: async (ctx: { journal: { takingAway(f: string, d: string): void; putBack(f: string): void } }) => {
+      ctx.journal.takingAway('etcd.yaml', 'etcd.yaml');
+      ctx.journal.putBack('etcd.yaml');
+      return { ok: true as const };
+    },
+  } as unknown as Step<{ skipHealth: boolean }, string[]>;
+  const p = procedure([away, step('gate', { ok: false, text: 'no' }), step('later', { ok: true })]);
+  await runProcedure(
+    p,
+    { skipHealth: true },
+    { node: NODE, ops: OPS, signal: new AbortController().signal },
+    () => {},
+    {
+      journal,
+    },
+  );
+  assert.deepEqual(told, [
+    'start out',
+    'away etcd.yaml',
+    'back etcd.yaml',
+    'done out',
+    'start gate',
+    'failed gate',
+    'skipped later',
+  ]);
+});
+
+test('a resumed run skips the steps done before, says so, and runs the rest', async () => {
+  const events: ProcedureEvent[] = [];
+  const p = procedure([step('a', { ok: true }), step('b', { ok: true }), step('c', { ok: true })]);
+  const outcome = await runProcedure(
+    p,
+    { skipHealth: true },
+    { node: NODE, ops: OPS, signal: new AbortController().signal },
+    (e) => events.push(e),
+    { done: new Set(['a', 'b']) },
+  );
+  assert.deepEqual(outcome.state, ['c']);
+  assert.deepEqual(
+    events.filter((e) => e.event === 'step-done').map((e) => [e.id, e.resumed === true]),
+    [
+      ['a', true],
+      ['b', true],
+      ['c', false],
+    ],
+  );
+  assert.match(planOf(p, { skipHealth: true }, PLAN, new Set(['a'])).steps[0]!, /\(done before: skipped\)$/);
+});
+
+test('a roll back undoes the steps that ran, newest first; steps without an undo are not in it', async () => {
+  const undone: string[] = [];
+  const undoable = (id: string) =>
+    ({
+      ...step(id, { ok: true }),
+      undo: {
+        describe: () => `undo ${id}`,
+        run: async () => {
+          undone.push(id);
+          return { ok: true as const };
+        },
+      },
+    }) as Step<{ skipHealth: boolean }, string[]>;
+  const p = procedure([
+    step('snapshot', { ok: true }),
+    undoable('etcd'),
+    undoable('apiserver'),
+    undoable('scheduler'),
+  ]);
+  const back = rollbackOf(p, new Set(['snapshot', 'etcd', 'apiserver']));
+  assert.deepEqual(planOf(back, { skipHealth: true }, PLAN).steps, ['undo apiserver', 'undo etcd']);
+  const outcome = await runProcedure(
+    back,
+    { skipHealth: true },
+    { node: NODE, ops: OPS, signal: new AbortController().signal },
+    () => {},
+  );
+  assert.equal(outcome.ok, true);
+  assert.deepEqual(undone, ['apiserver', 'etcd']);
 });
