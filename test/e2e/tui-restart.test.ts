@@ -13,6 +13,7 @@ import { labEnv } from '../helpers/lab.js';
 import { NODE_NAME } from '../helpers/lab-controlplane-root.js';
 import { type NodeRuntime, runningContainers } from '../helpers/node-runtime.js';
 import { BIN } from '../helpers/paths.js';
+import { breakControllerManager, CONTROL_PLANE } from '../helpers/restart.js';
 import { breakglass, startBreakglass } from '../helpers/run.js';
 import { Tmux } from '../helpers/tmux.js';
 import { until } from '../helpers/wait.js';
@@ -24,7 +25,6 @@ const lab = (() => {
     return null;
   }
 })();
-const CONTROL_PLANE = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 let tmux: Tmux | null = null;
 
 function openTui(l: NonNullable<typeof lab>): Tmux {
@@ -109,14 +109,7 @@ describe('the guided restart in the TUI', {
   test('a TUI opened while a restart runs follows it, step and log, to its end', async () => {
     await until('the lab healthy', () => healthy(l), { timeoutMs: 180_000, intervalMs: 500 });
     // The controller manager cannot start (a broken kubeconfig) until it is fixed: the gate waits.
-    const conf = path.join(l.nodeRoot, 'etc/kubernetes/controller-manager.conf');
-    const good = fs.readFileSync(conf);
-    fs.writeFileSync(conf, 'apiVersion: v1\nkind: Config\n');
-    let fixed = false;
-    const fix = () => {
-      if (!fixed) fs.writeFileSync(conf, good, { mode: 0o600 });
-      fixed = true;
-    };
+    const fix = breakControllerManager(l.nodeRoot);
     try {
       const run = startBreakglass([
         'restart',

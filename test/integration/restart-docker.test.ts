@@ -11,19 +11,11 @@ import { labEnv } from '../helpers/lab.js';
 import { NODE_NAME } from '../helpers/lab-controlplane-root.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { type NodeRuntime, runningContainers } from '../helpers/node-runtime.js';
+import { CONTROL_PLANE, jsonLines } from '../helpers/restart.js';
 import { breakglass } from '../helpers/run.js';
 import { until } from '../helpers/wait.js';
 
 const lab = labEnv();
-const CONTROL_PLANE = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
-
-function jsonLines(stdout: string): Record<string, unknown>[] {
-  return stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 test('restart --all on a node whose runtime is Docker (cri-dockerd names): new containers, all healthy', {
   timeout: 900_000,

@@ -15,6 +15,13 @@ import { labEnv } from '../helpers/lab.js';
 import { NODE_NAME } from '../helpers/lab-controlplane-root.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { type NodeRuntime, runningContainers } from '../helpers/node-runtime.js';
+import {
+  breakControllerManager as breakCm,
+  CONTROL_PLANE,
+  labHealthy as healthyLab,
+  type JsonLine,
+  jsonLines,
+} from '../helpers/restart.js';
 import { breakglass, breakglassAsync, breakglassJson, startBreakglass } from '../helpers/run.js';
 import { until } from '../helpers/wait.js';
 
@@ -25,25 +32,10 @@ const manifests = path.join(kube, 'manifests');
 const holding = path.join(kube, 'breakglass/disabled');
 const stateDir = path.join(lab.nodeRoot, 'var/lib/breakglass');
 const runtime: NodeRuntime = { kind: 'cri', socket: lab.containerdSocket, nodeName: NODE_NAME };
-const CONTROL_PLANE = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
-const cmConf = path.join(kube, 'controller-manager.conf');
 
-type Line = Record<string, unknown>;
-
-function jsonLines(stdout: string): Line[] {
-  return stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Line);
-}
-
-async function labHealthy(): Promise<void> {
-  await until(
-    'every lab component healthy',
-    async () => (await componentHealth(labPorts(lab.portOffset))).every((h) => h.healthy),
-    { timeoutMs: 180_000, intervalMs: 500 },
-  );
+/** The manifests as they are: every file, its bytes. */
+function manifestFiles(): Map<string, string> {
+  return new Map(fs.readdirSync(manifests).map((n) => [n, fs.readFileSync(path.join(manifests, n), 'utf8')]));
 }
 
 function audited(): { action: string; file: string; outcome: string; message?: string }[] {
@@ -54,17 +46,8 @@ function audited(): { action: string; file: string; outcome: string; message?: s
     .map((l) => JSON.parse(l));
 }
 
-/** The manifests as they are: every file, its bytes. */
-function manifestFiles(): Map<string, string> {
-  return new Map(fs.readdirSync(manifests).map((n) => [n, fs.readFileSync(path.join(manifests, n), 'utf8')]));
-}
-
-/** Breaks the controller manager the way a bad kubeconfig does: it exits at start, a running one is unaffected. */
-function breakControllerManager(): () => void {
-  const good = fs.readFileSync(cmConf);
-  fs.writeFileSync(cmConf, 'apiVersion: v1\nkind: Config\n');
-  return () => fs.writeFileSync(cmConf, good, { mode: 0o600 });
-}
+const labHealthy = () => healthyLab(lab.portOffset);
+const breakControllerManager = () => breakCm(lab.nodeRoot);
 
 describe('the guided restart on the lab', { timeout: 1_200_000 }, () => {
   after(async () => {
@@ -218,7 +201,7 @@ describe('the guided restart on the lab', { timeout: 1_200_000 }, () => {
     await labHealthy();
     const schedulerBefore = runningContainers(runtime, 'kube-scheduler');
     const fix = breakControllerManager();
-    let lines: Line[];
+    let lines: JsonLine[];
     try {
       const r = breakglass(
         [
