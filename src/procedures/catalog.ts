@@ -120,13 +120,16 @@ function restartAction(
   context: PlanContext,
 ): PlannedAction | null | undefined {
   switch (request.kind) {
-    case 'restart-control-plane':
+    case 'restart-control-plane': {
+      // target 'cordon': the node marked unschedulable for the restart (the confirmation's u).
+      const cordon = request.target === 'cordon';
       return {
-        plan: planOf(restartPods, restartParams(model, facts, ALL), context),
-        args: ['restart', '--all', '--yes'],
+        plan: planOf(restartPods, restartParams(model, facts, { ...ALL, cordon }), context),
+        args: ['restart', '--all', '--yes', ...(cordon ? ['--cordon'] : [])],
         podKey: null,
         resumable: true,
       };
+    }
     case 'attach-restart':
       return {
         plan: { title: 'The restart that runs', steps: [], notes: [], warnings: [] },

@@ -139,7 +139,13 @@ export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
     if (overlay?.kind === 'help') return <HelpOverlay {...box} readOnly={readOnly} />;
     if (overlay?.kind === 'confirm') {
       const planned = planAction(overlay.request, snapshot);
-      if (planned) return <ConfirmOverlay {...box} plan={planned.plan} />;
+      const more =
+        overlay.request.kind === 'restart-control-plane'
+          ? overlay.request.target === 'cordon'
+            ? 'u: do not cordon this node'
+            : 'u: also cordon this node for the restart'
+          : null;
+      if (planned) return <ConfirmOverlay {...box} plan={planned.plan} more={more} />;
     }
     if (overlay?.kind === 'progress') {
       return (

@@ -54,6 +54,7 @@ export type Intent =
   | { kind: 'retry' }
   | { kind: 'rollback' }
   | { kind: 'new-restart' }
+  | { kind: 'toggle-cordon' }
   | { kind: 'close' }
   | { kind: 'follow-toggle' }
   | { kind: 'wrap' }
@@ -83,6 +84,7 @@ export function intentOf(mode: KeyMode, input: string, key: KeyPress): Intent | 
       return key.escape || key.return || input === 'q' || input === '?' ? { kind: 'close' } : null;
     case 'confirm':
       if (input === 'y' || input === 'Y') return { kind: 'confirm' };
+      if (input === 'u') return { kind: 'toggle-cordon' };
       return key.escape || input === 'n' || input === 'N' || input === 'q' ? { kind: 'cancel' } : null;
     case 'progress-running':
       // Stopping the waiting, never a change half-made: the procedure puts back what it took away.

@@ -195,6 +195,11 @@ function confirmIntent(state: UiState, i: Intent): Step {
       effect: { kind: 'run', request },
     };
   if (i.kind === 'cancel') return say({ ...state, overlay: null }, 'cancelled: nothing was changed');
+  // The control-plane restart offers (never requires) the node cordoned for its time.
+  if (i.kind === 'toggle-cordon' && request.kind === 'restart-control-plane') {
+    const target = request.target === 'cordon' ? '' : 'cordon';
+    return none({ ...state, overlay: { kind: 'confirm', request: { ...request, target } } });
+  }
   return none(state);
 }
 

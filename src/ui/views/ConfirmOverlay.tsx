@@ -4,7 +4,18 @@ import type { Plan } from '../../procedures/procedure.js';
 import { color } from '../theme.js';
 import { Title } from './Title.js';
 
-export function ConfirmOverlay({ plan, width, height }: { plan: Plan; width: number; height: number }) {
+export function ConfirmOverlay({
+  plan,
+  width,
+  height,
+  more = null,
+}: {
+  plan: Plan;
+  width: number;
+  height: number;
+  /** A choice this change offers besides y and n (the restart's cordon). */
+  more?: string | null;
+}) {
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Title text={plan.title} width={width} />
@@ -25,7 +36,7 @@ export function ConfirmOverlay({ plan, width, height }: { plan: Plan; width: num
         </Text>
       ))}
       <Box flexGrow={1} />
-      <Text bold>y: do it n / esc: cancel</Text>
+      <Text bold>{`y: do it n / esc: cancel${more ? `   ${more}` : ''}`}</Text>
     </Box>
   );
 }
