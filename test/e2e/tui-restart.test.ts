@@ -15,7 +15,7 @@ import { type NodeRuntime, runningContainers } from '../helpers/node-runtime.js'
 import { BIN } from '../helpers/paths.js';
 import { breakControllerManager, CONTROL_PLANE } from '../helpers/restart.js';
 import { breakglass, startBreakglass } from '../helpers/run.js';
-import { Tmux } from '../helpers/tmux.js';
+import { Tmux, unwrapped } from '../helpers/tmux.js';
 import { until } from '../helpers/wait.js';
 
 const lab = (() => {
@@ -67,10 +67,10 @@ describe('the guided restart in the TUI', {
       tmux.keys('n');
       screen = await tmux.waitFor(/Restart 4 static pods, one at a time/, 20_000, 'the plan');
     }
-    assert.match(screen, /etcd snapshot: through its Maintenance API/);
+    assert.match(unwrapped(screen), /etcd snapshot: through its Maintenance API/);
     // The method depends on what the node shows (a pod restarted minutes ago gets a new pod instead).
     assert.match(
-      screen,
+      unwrapped(screen),
       /etcd: (stop its containers through the runtime|move its manifest out and back); gate: a new container running and http/,
     );
     tmux.keys('y');
@@ -137,6 +137,50 @@ describe('the guided restart in the TUI', {
       assert.equal(await exited, 0);
     } finally {
       fix();
+    }
+  });
+
+  test('on a terminal, a restart whose gate fails asks: retry, roll back or leave; b rolls back', async () => {
+    await until('the lab healthy', () => healthy(l), { timeoutMs: 180_000, intervalMs: 500 });
+    const fix = breakControllerManager(l.nodeRoot);
+    try {
+      tmux = new Tmux(130, 40);
+      tmux.start({});
+      tmux.run(`${BIN} restart kube-controller-manager --gate-timeout 10 --root ${l.nodeRoot}`);
+      await tmux.waitFor(/Go ahead\? \[y\/N\]/, 60_000, 'the plan and its question');
+      tmux.keys('y');
+      tmux.keys('Enter', false);
+      await tmux.waitFor(
+        /\[r\]etry from the step that failed, roll \[b\]ack what ran, or \[l\]eave it as it is\?/,
+        120_000,
+        'the way out offered',
+      );
+      fix();
+      tmux.keys('b');
+      tmux.keys('Enter', false);
+      await tmux.waitFor(
+        /Roll back: Restart static pod kube-controller-manager[\s\S]*Go ahead\?/,
+        60_000,
+        'the roll back planned',
+      );
+      tmux.keys('y');
+      tmux.keys('Enter', false);
+      await tmux.waitFor(
+        /✓ rolled back: every manifest is in place and its pod runs/,
+        180_000,
+        'rolled back',
+      );
+      await tmux.waitForShell();
+      assert.ok(
+        fs.existsSync(path.join(l.nodeRoot, 'etc/kubernetes/manifests/kube-controller-manager.yaml')),
+        'the manifest is in its place',
+      );
+      assert.ok(runningContainers(runtime, 'kube-controller-manager').length > 0, 'its pod runs');
+      assert.ok(!fs.existsSync(path.join(stateDir, 'procedure.json')), 'nothing left in flight');
+    } finally {
+      fix();
+      tmux?.kill();
+      tmux = null;
     }
   });
 });

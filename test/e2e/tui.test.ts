@@ -16,7 +16,7 @@ import { openSystemd } from '../../src/sources/systemd.js';
 import { labEnv } from '../helpers/lab.js';
 import { BIN } from '../helpers/paths.js';
 import { breakglass, breakglassJson } from '../helpers/run.js';
-import { Tmux } from '../helpers/tmux.js';
+import { Tmux, unwrapped } from '../helpers/tmux.js';
 import { until } from '../helpers/wait.js';
 
 const quiet = () => {};
@@ -160,7 +160,10 @@ test('a scripted outage, driven through the real binary in tmux', {
   tmux.keys('jj');
   tmux.keys('r');
   screen = await tmux.waitFor(/Restart static pod kube-controller-manager/, 10_000);
-  assert.match(screen, /gate: a new container running and https:\/\/127\.0\.0\.1:\d+\/healthz answering/);
+  assert.match(
+    unwrapped(screen),
+    /gate: a new container running and https:\/\/127\.0\.0\.1:\d+\/healthz answering/,
+  );
   tmux.keys('y');
   await tmux.waitFor(
     /kube-controller-manager restarted: a new container runs and its probe answers/,

@@ -108,3 +108,8 @@ export class Tmux {
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/** The screen as one line of words: text that the terminal wrapped at its width reads as written. */
+export function unwrapped(screen: string): string {
+  return screen.replace(/\s+/g, ' ');
+}

@@ -122,6 +122,26 @@ describe('kill -9 of the guided restart', { timeout: 3_600_000 }, () => {
     });
   }
 
+  test('after a kill -9 the next change recovers first: a disable finds the manifest put back, then moves it', async () => {
+    const crashed = breakglass(['restart', '--all', '--method', 'move', '--yes', '--json', ...nodeFlags], {
+      env: { ...process.env, BREAKGLASS_CRASHPOINT: 'after-unlink#3' },
+      timeout: 300_000,
+    });
+    assert.equal(lastLine(crashed.stdout).died, true, crashed.stdout);
+    assert.ok(fs.existsSync(path.join(holding, 'kube-apiserver.yaml')), 'the apiserver manifest was out');
+    // No `recover`: the next change (a disable of the scheduler) runs it first and says so.
+    const next = breakglass(['disable', 'kube-scheduler', ...nodeFlags]);
+    assert.equal(next.status, 0, next.stderr);
+    assert.match(
+      next.stdout,
+      /interrupted restart \(.*\): steps done: etcd-quorum, etcd-snapshot, restart:etcd; kube-apiserver\.yaml moved back/,
+    );
+    assert.ok(fs.existsSync(path.join(manifests, 'kube-apiserver.yaml')), 'put back before the disable');
+    assert.equal(breakglass(['enable', 'kube-scheduler', ...nodeFlags]).status, 0);
+    assertIntact('the next change recovered first');
+    await healthy('after the next change');
+  });
+
   test(`kill -9 at ${RANDOM_RUNS} random instants of a restart, then recover`, async () => {
     const pods = ['kube-controller-manager', 'kube-scheduler'];
     const args = ['restart', ...pods, '--method', 'move', '--yes', '--json', ...nodeFlags];
