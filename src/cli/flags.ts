@@ -136,7 +136,7 @@ export const FLAGS = {
     type: 'string',
     arg: 'N',
     commands: ['logs'],
-    help: 'the last N lines',
+    help: 'the last N lines (looking back at most 16 MiB; without --tail, the whole log)',
     parse: wholeNumber('--tail'),
   },
   container: {

@@ -13,10 +13,28 @@ const ESCAPE_SEQUENCE = new RegExp(
 );
 // C0 controls except tab and newline, DEL, and the C1 range U+0080-U+009F.
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+// Bidirectional formatting (the Trojan Source characters, CVE-2021-42574): embeddings and overrides
+// U+202A-U+202E, isolates U+2066-U+2069, and the marks U+200E, U+200F, U+061C. A terminal that honours
+// them reorders what the operator reads, so they are shown as escapes rather than obeyed.
+const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
 
-/** Removes escape sequences and control characters; keeps tab and newline. For log text. */
+export function isBidiControl(code: number): boolean {
+  return (
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069) ||
+    code === 0x200e ||
+    code === 0x200f ||
+    code === 0x061c
+  );
+}
+
+function escapedCodePoint(ch: string): string {
+  return `\\u${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`;
+}
+
+/** Removes escape sequences and control characters, escapes bidi controls; keeps tab and newline. For log text. */
 export function sanitizeText(text: string): string {
-  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '');
+  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '').replace(BIDI, escapedCodePoint);
 }
 
 /** One line of untrusted text: like sanitizeText, and carriage returns and newlines are dropped too. */
@@ -38,7 +56,7 @@ export function escapeName(name: string): string {
     else if (ch === '\r') out += '\\r';
     else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
     else if (code >= 0x80 && code <= 0x9f) out += `\\u${code.toString(16).padStart(4, '0')}`;
-    else if (code === 0xfffd || (code >= 0x200b && code <= 0x200f) || (code >= 0x202a && code <= 0x202e))
+    else if (code === 0xfffd || (code >= 0x200b && code <= 0x200f) || isBidiControl(code))
       out += `\\u${code.toString(16).padStart(4, '0')}`; // replacement char, zero-width and bidi controls
     else out += ch;
   }

@@ -263,6 +263,39 @@ for (const kind of ['cri', 'docker'] as const) {
       assert.match(logs.stderr, /reading kubelet's log files instead/);
     });
 
+    test('logs --tail N beyond 16 MiB back says how many lines it gives and from where; without --tail, every line', () => {
+      const podLogs = makeTempDir('bg-big-log-');
+      const dir = path.join(podLogs, `kube-system_kube-scheduler-${nodeName}_0123`, 'kube-scheduler');
+      fs.mkdirSync(dir, { recursive: true });
+      const line = (i: number) => `2024-05-01T12:00:00.000000000Z stdout F line ${i} ${'.'.repeat(200)}\n`;
+      const fd = fs.openSync(path.join(dir, '0.log'), 'w');
+      let written = 0;
+      for (let batch = 0; batch < 100; batch++) {
+        fs.writeSync(fd, Array.from({ length: 1000 }, (_, j) => line(written + j)).join(''));
+        written += 1000;
+      }
+      fs.closeSync(fd);
+      const base = [...node.flags, '--pod-logs', podLogs, '--runtime', 'unix:///nonexistent/runtime.sock'];
+      const big = { maxBuffer: 256 * 1024 * 1024 };
+      const tail = breakglass(['logs', 'kube-scheduler', '--tail', '1000000', ...base], big);
+      assert.equal(tail.status, 0, tail.stderr);
+      const shown = tail.stdout.trimEnd().split('\n').length;
+      assert.ok(shown < written, `${shown} of ${written}`);
+      assert.match(
+        tail.stderr,
+        new RegExp(
+          `${shown} of the 1000000 lines asked: a tail looks back at most 16 MiB of .*0\\.log \\(2\\d MiB in all\\); without --tail the whole file is printed`,
+        ),
+      );
+      const whole = breakglass(['logs', 'kube-scheduler', ...base], big);
+      assert.equal(whole.status, 0, whole.stderr);
+      const lines = whole.stdout.trimEnd().split('\n');
+      assert.equal(lines.length, written);
+      assert.match(lines[0]!, /^line 0 /);
+      assert.doesNotMatch(whole.stderr, /lines asked/);
+      fs.rmSync(podLogs, { recursive: true, force: true });
+    });
+
     test('a disabled pod that keeps running is flagged, and stop (confirmed, locked, audited) stops it', async () => {
       assert.equal(breakglass(['disable', 'kube-scheduler', ...flags]).status, 0);
       const sched = () => status().json.staticPods.find((p) => p.name === 'kube-scheduler')!;

@@ -6,7 +6,7 @@ import { BreakglassError } from '../../util/errors.js';
 import { escapeName } from '../../util/sanitize.js';
 import { containerLogDirOf, findPodLogDirs, pickLogFile } from './logs/files.js';
 import { followContainerLog } from './logs/follow.js';
-import { readContainerLog } from './logs/read.js';
+import { MAX_TAIL_BYTES, readContainerLog, streamContainerLog, type TailCut } from './logs/read.js';
 import type { Container, LogLine, Runtime } from './types.js';
 
 /** The pod whose log is read, as the runtime knows it. */
@@ -67,7 +67,19 @@ export async function streamPodLogs(
     for await (const line of followContainerLog(dir, options)) sink.line(line);
     return;
   }
-  for (const line of await readContainerLog(dir, tail)) sink.line(line);
+  if (request.tail === undefined) {
+    for await (const batch of streamContainerLog(dir)) for (const line of batch) sink.line(line);
+    return;
+  }
+  const onCut = (cut: TailCut) =>
+    sink.note(
+      `${cut.lines} of the ${request.tail} lines asked: a tail looks back at most ${mib(MAX_TAIL_BYTES)} of ${cut.file} (${mib(cut.fileBytes)} in all); without --tail the whole file is printed`,
+    );
+  for (const line of await readContainerLog(dir, tail, onCut)) sink.line(line);
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
 }
 
 function pickContainerName(target: LogTarget, wanted: string | undefined): string {

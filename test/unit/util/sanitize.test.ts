@@ -41,6 +41,24 @@ test('names show every control character escaped, and stay distinguishable', () 
   assert.doesNotMatch(escapeName('\x00\x01\x1b\x7f\x85\x9f'), RAW_CONTROL);
 });
 
+test('bidi overrides and isolates never reach the terminal raw: logs and names show them escaped', () => {
+  const BIDI = [
+    0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0x200e, 0x200f, 0x061c,
+  ];
+  for (const code of BIDI) {
+    const ch = String.fromCodePoint(code);
+    const escaped = `\\u${code.toString(16).padStart(4, '0')}`;
+    assert.equal(sanitizeText(`x${ch}y`), `x${escaped}y`, code.toString(16));
+    assert.equal(sanitizeLine(`x${ch}y`), `x${escaped}y`, code.toString(16));
+    assert.equal(escapeName(`x${ch}y`), `x${escaped}y`, code.toString(16));
+  }
+  // The Trojan Source line: what the terminal would show reversed reads in its real order.
+  assert.equal(
+    sanitizeText('access = "user\u202e \u2066// admin\u2069 \u2066"'),
+    'access = "user\\u202e \\u2066// admin\\u2069 \\u2066"',
+  );
+});
+
 test('fuzz: no output of sanitizeText or escapeName holds a raw control character but tab/newline', () => {
   let seed = 42;
   const random = () => {

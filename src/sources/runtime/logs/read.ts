@@ -143,6 +143,8 @@ interface TailRegion {
   start: number;
   end: number;
   cleanFrom: CleanFrom;
+  /** The scan stopped MAX_TAIL_BYTES back from the end, before it had the lines asked for. */
+  bounded: boolean;
 }
 
 /**
@@ -167,8 +169,8 @@ class BackwardScan {
     return this.enough();
   }
 
-  region(start: number, end: number): TailRegion {
-    return { start, end, cleanFrom: Object.fromEntries(this.cleanFrom) };
+  region(start: number, end: number, bounded = false): TailRegion {
+    return { start, end, cleanFrom: Object.fromEntries(this.cleanFrom), bounded };
   }
 
   private enough(): boolean {
@@ -211,11 +213,13 @@ export async function findTailRegion(
     }
     if (size - chunkStart >= MAX_TAIL_BYTES) {
       // Far enough back: start at the last line looked at, and accept a fragment at the start.
-      return end < 0 ? { start: size, end: size, cleanFrom: {} } : scan.region(lineEnd + 1, end);
+      return end < 0
+        ? { start: size, end: size, cleanFrom: {}, bounded: true }
+        : scan.region(lineEnd + 1, end, true);
     }
     chunkEnd = chunkStart;
   }
-  return { start: 0, end: Math.max(end, 0), cleanFrom: {} };
+  return { start: 0, end: Math.max(end, 0), cleanFrom: {}, bounded: false };
 }
 
 /** The record in [lineStart, lineEnd): from the chunk in hand when it lies inside, else read. */
@@ -239,19 +243,34 @@ export function tailCount(tail: number | undefined): number {
   return tail === undefined || !(tail >= 0) ? Number.POSITIVE_INFINITY : Math.floor(tail);
 }
 
+/** A tail that gave fewer lines than asked because it looked back no further than MAX_TAIL_BYTES. */
+export interface TailCut {
+  file: string;
+  /** The lines it gave, and the file's size when read. */
+  lines: number;
+  fileBytes: number;
+}
+
 /** The last `tail` lines of one file; trailing partials count as lines (the writer may be dead). */
-export async function readFileTail(file: string, tail: number): Promise<LogLine[]> {
+export async function readFileTail(
+  file: string,
+  tail: number,
+  onCut?: (cut: TailCut) => void,
+): Promise<LogLine[]> {
   const log = await OpenLog.open(file, -1); // -1: no restart count, this file is read once
   if (log === null) return [];
   try {
-    const region = await findTailRegion(log.handle, await log.size(), tail);
+    const size = await log.size();
+    const region = await findTailRegion(log.handle, size, tail);
     log.seek(region.start);
     const decoder = new LogDecoder();
     decoder.startTail(region.cleanFrom);
     const last = new LastLines(tail);
     for await (const lines of log.rawLines(region.end)) last.push(decoder.push(lines));
     last.push(decoder.flush());
-    return last.lines();
+    const lines = last.lines();
+    if (region.bounded && lines.length < tail) onCut?.({ file, lines: lines.length, fileBytes: size });
+    return lines;
   } finally {
     await log.close();
   }
@@ -260,15 +279,32 @@ export async function readFileTail(file: string, tail: number): Promise<LogLine[
 /**
  * The last `tail` complete lines (all, bounded by MAX_TAIL_BYTES, when tail is unset) of a container
  * directory's newest `<n>.log`, or of its newest rotation when `<n>.log` is empty. [] when there is none.
+ * `onCut` hears when the bound gave fewer lines than asked.
  */
 export async function readContainerLog(
   containerDir: string,
   options: Pick<LogOptions, 'tail'> = {},
+  onCut?: (cut: TailCut) => void,
 ): Promise<LogLine[]> {
   const tail = tailCount(options.tail);
   if (tail === 0) return [];
   const file = await pickLogFile(containerDir);
-  return file === null ? [] : readFileTail(file.path, tail);
+  return file === null ? [] : readFileTail(file.path, tail, onCut);
+}
+
+/** Every line of the same file readContainerLog reads, front to back, a batch at a time: no bound. */
+export async function* streamContainerLog(containerDir: string): AsyncGenerator<LogLine[]> {
+  const file = await pickLogFile(containerDir);
+  if (file === null) return;
+  const log = await OpenLog.open(file.path, -1);
+  if (log === null) return;
+  try {
+    const decoder = new LogDecoder();
+    for await (const lines of log.rawLines()) yield decoder.push(lines);
+    yield decoder.flush(); // a last line without its newline is still being written: as readFileTail
+  } finally {
+    await log.close();
+  }
 }
 
 /** An open log file read forwards from `offset`. */

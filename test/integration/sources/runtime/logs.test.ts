@@ -5,7 +5,11 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { findPodLogDirs, pickLogFile } from '../../../../src/sources/runtime/logs/files.js';
 import { type FollowLogOptions, followContainerLog } from '../../../../src/sources/runtime/logs/follow.js';
-import { readContainerLog } from '../../../../src/sources/runtime/logs/read.js';
+import {
+  readContainerLog,
+  streamContainerLog,
+  type TailCut,
+} from '../../../../src/sources/runtime/logs/read.js';
 import type { LogLine } from '../../../../src/sources/runtime/types.js';
 import { makeTempDir } from '../../../helpers/node-root.js';
 import { until } from '../../../helpers/wait.js';
@@ -129,6 +133,29 @@ test('the tail of a 50 MB file: the right last lines, a line split over chunks, 
   assert.equal(many[0]?.text.split(' ')[1], String(count - 100_001));
   assert.equal(many[100_000]?.text.split(' ')[1], String(count - 1));
   assert.deepEqual(await readContainerLog(dir, { tail: 0 }), []);
+
+  // More lines asked than 16 MiB hold: fewer come, and the caller hears how many and from where.
+  const cuts: TailCut[] = [];
+  const most = await readContainerLog(dir, { tail: 1_000_000 }, (cut) => cuts.push(cut));
+  assert.ok(most.length < 1_000_000 && most.length > 100_005, `${most.length} lines`);
+  assert.deepEqual(cuts, [{ file, lines: most.length, fileBytes: fs.statSync(file).size }]);
+  const fewer: TailCut[] = [];
+  await readContainerLog(dir, { tail: 10 }, (cut) => fewer.push(cut));
+  assert.deepEqual(fewer, [], 'a tail that got what it asked for says nothing');
+
+  // The whole file, front to back, with nothing held back.
+  let streamed = 0;
+  let first: string | undefined;
+  let last: string | undefined;
+  for await (const batch of streamContainerLog(dir)) {
+    if (batch.length === 0) continue;
+    first ??= batch[0]!.text;
+    last = batch.at(-1)!.text;
+    streamed += batch.length;
+  }
+  assert.equal(first, 'line 0 ');
+  assert.equal(last, 'dangling ');
+  assert.ok(streamed >= count + 2, `${streamed} lines streamed of ${count} written`);
 });
 
 test('a file of one partial sequence, and one without any newline', async () => {
