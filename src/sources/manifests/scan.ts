@@ -230,16 +230,41 @@ function addDuplicateFindings(files: ManifestFile[]): void {
   }
   for (const [key, list] of byPod) {
     if (list.length < 2) continue;
+    const podName = key.slice(key.indexOf('/') + 1);
+    // kubeadm writes <pod>.yaml; when exactly one file has that plain name and the others are stray
+    // copies (a .bak, an editor's leftover), the copies are to blame and the plain file only hears of them.
+    const plain = list.filter((f) => isPlainManifestName(f.name, podName));
+    const copies = list.filter((f) => f !== plain[0]);
+    const original =
+      plain.length === 1 && copies.every((f) => f.findings.some((x) => x.code === 'stray-copy'))
+        ? plain[0]!
+        : null;
     for (const file of list) {
       const others = list.filter((f) => f !== file).map((f) => f.displayName);
+      if (original === file) {
+        file.findings.push({
+          file: file.displayName,
+          severity: 'warning',
+          code: 'duplicate-pod',
+          message: `pod ${escapeName(key)} is also defined by the stray ${others.length === 1 ? 'copy' : 'copies'} ${others.join(', ')}: kubelet may run a copy instead of this file`,
+        });
+        continue;
+      }
       file.findings.push({
         file: file.displayName,
         severity: 'error',
         code: 'duplicate-pod',
-        message: `pod ${escapeName(key)} is also defined by ${others.join(', ')}: kubelet runs only one of them, and which one is not defined`,
+        message: original
+          ? `a second definition of pod ${escapeName(key)}, whose manifest is ${original.displayName}: kubelet runs only one of them, and which one is not defined`
+          : `pod ${escapeName(key)} is also defined by ${others.join(', ')}: kubelet runs only one of them, and which one is not defined`,
       });
     }
   }
+}
+
+/** `<pod>.yaml`, `.yml` or `.json`: the name kubeadm (and every installer) gives a pod's manifest. */
+function isPlainManifestName(fileName: string, podName: string): boolean {
+  return ['.yaml', '.yml', '.json'].some((ext) => fileName === `${podName}${ext}`);
 }
 
 function fillStat(file: ManifestFile, stat: fs.Stats): void {
