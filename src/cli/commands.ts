@@ -20,6 +20,7 @@ export interface CommandSpec {
 const load = {
   tui: () => import('./commands/tui.js'),
   status: () => import('./commands/status.js'),
+  doctor: () => import('./commands/doctor.js'),
   lint: () => import('./commands/lint.js'),
   move: () => import('./commands/move.js'),
   restart: () => import('./commands/restart.js'),
@@ -42,6 +43,13 @@ export const COMMANDS: CommandSpec[] = [
     takes: 'nothing',
     summary: 'where things are on this node, and every static pod (enabled or disabled) with its phase',
     run: async (args, io) => (await load.status()).status(args, io),
+  },
+  {
+    name: 'doctor',
+    takes: 'nothing',
+    summary: 'what is wrong on this node, the most likely root cause first: its evidence, what fails',
+    details: ['because of it, and the fix (exit 0 when nothing is wrong)'],
+    run: async (args, io) => (await load.doctor()).doctor(args, io),
   },
   {
     name: 'lint',

@@ -28,6 +28,7 @@ export type FixAction =
   | 'stop-pod'
   | 'disable'
   | 'restart-kubelet'
+  | 'restart-unit'
   | 'show-manifest'
   | 'show-certs';
 

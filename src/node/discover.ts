@@ -39,6 +39,8 @@ export interface NodeLayout {
   pki: Located<string>;
   /** Where kubelet keeps container logs: <podLogsDir>/<namespace>_<pod>_<uid>/<container>/<n>.log */
   podLogsDir: Located<string>;
+  /** kubelet's HTTP source of static pods (--manifest-url, staticPodURL); null: none. Never fetched. */
+  staticPodURL: Located<string | null>;
   problems: string[];
 }
 
@@ -78,8 +80,18 @@ export async function discoverNode(opts: DiscoverOptions = {}): Promise<NodeLayo
         ? { value: path.resolve(opts.pki), source: '--pki flag' }
         : { value: rootPath(root, KUBEADM_PKI), source: 'kubeadm default' },
     podLogsDir: locatePodLogsDir(root, opts, config.fields),
+    staticPodURL: locateStaticPodURL(flags, config.fields),
     problems,
   };
+}
+
+/** kubelet's flag wins over its config file, as for every field it has both of. */
+function locateStaticPodURL(flags: Flags, fields: KubeletConfigFields): Located<string | null> {
+  const flag = nonEmptyFlag(flags, 'manifest-url');
+  if (flag !== undefined) return { value: flag.value, source: `--manifest-url in ${flag.from}` };
+  const field = fields.staticPodURL;
+  if (field !== undefined) return { value: field.value, source: `staticPodURL in ${field.from}` };
+  return { value: null, source: 'neither --manifest-url nor staticPodURL is set' };
 }
 
 function locatePodLogsDir(root: string, opts: DiscoverOptions, fields: KubeletConfigFields): Located<string> {

@@ -14,6 +14,8 @@ export interface KubeletConfigFields {
   staticPodPath?: ConfigField;
   containerRuntimeEndpoint?: ConfigField;
   podLogsDir?: ConfigField;
+  /** kubelet's HTTP source of static pods: a URL it fetches pod manifests from (never fetched here). */
+  staticPodURL?: ConfigField;
 }
 
 export interface KubeletConfigFile {
@@ -124,6 +126,8 @@ function extractFields(
   if (endpoint !== null) fields.containerRuntimeEndpoint = { value: endpoint, from: hostPath };
   const podLogsDir = stringField(data, 'podLogsDir', hostPath, problems);
   if (podLogsDir !== null) fields.podLogsDir = { value: podLogsDir, from: hostPath };
+  const staticPodURL = stringField(data, 'staticPodURL', hostPath, problems);
+  if (staticPodURL !== null) fields.staticPodURL = { value: staticPodURL, from: hostPath };
   return fields;
 }
 

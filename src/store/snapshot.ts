@@ -2,6 +2,7 @@
 // journal, the followed pod's container log, and the file a view shows. Replaced, never mutated, on
 // every change of a fact; the log buffers are bounded rings that grow in place (their versions count).
 import type { AuditLine } from '../model/audit.js';
+import type { DoctorEvidence } from '../model/diagnosis/types.js';
 import type { NodeFacts, Slot } from '../model/facts.js';
 import type { LogBuffer } from '../model/log-buffer.js';
 
@@ -27,6 +28,8 @@ export interface NodeSnapshot extends NodeFacts {
   manifestText: Slot<ShownManifest>;
   /** The newest audit records, read when the audit view opens. */
   audit: Slot<AuditLine[]>;
+  /** What only the diagnosis reads: failing pods' last log lines, etcd's word on itself. */
+  evidence: DoctorEvidence;
   /** Bumped on every change of a fact. */
   version: number;
 }

@@ -10,6 +10,7 @@ import { chooseRuntime } from '../sources/runtime/detect.js';
 import type { Feed, FeedHost } from './feed.js';
 import { type CertsFeed, startCertsFeed } from './feeds/certs.js';
 import { type EtcdFeed, startEtcdFeed } from './feeds/etcd.js';
+import { type EvidenceFeed, startEvidenceFeed } from './feeds/evidence.js';
 import { type HealthFeed, startHealthFeed } from './feeds/health.js';
 import { startJournalFeed } from './feeds/journal.js';
 import { type ManifestsFeed, startManifestsFeed } from './feeds/manifests.js';
@@ -31,7 +32,8 @@ export type FeedName =
   | 'etcd'
   | 'disk'
   | 'vitals'
-  | 'certs';
+  | 'certs'
+  | 'evidence';
 
 export const ALL_FEEDS: readonly FeedName[] = [
   'runtime',
@@ -42,6 +44,7 @@ export const ALL_FEEDS: readonly FeedName[] = [
   'disk',
   'vitals',
   'certs',
+  'evidence',
 ];
 
 export interface StoreOptions {
@@ -78,6 +81,7 @@ export class NodeStore implements FeedHost {
   private health: HealthFeed | null = null;
   private etcd: EtcdFeed | null = null;
   private certs: CertsFeed | null = null;
+  private evidence: EvidenceFeed | null = null;
   private podLog: PodLogFeed | null = null;
   private shown: ShownFeed | null = null;
   private auditShown = false;
@@ -112,6 +116,7 @@ export class NodeStore implements FeedHost {
     if (want.has('disk')) this.keep(startDiskFeed(this, this.options.etcdDataDir.value));
     if (want.has('vitals')) this.keep(startVitalsFeed(this, layout.root, this.options.etcdDataDir.value));
     if (want.has('certs')) this.certs = this.keep(startCertsFeed(this, layout));
+    if (want.has('evidence')) this.evidence = this.keep(startEvidenceFeed(this, () => this.runtime));
     this.podLog = this.keep(startPodLogFeed(this, () => this.runtime));
     this.shown = startShownFeed(this);
   }
@@ -138,6 +143,11 @@ export class NodeStore implements FeedHost {
   /** Probe every pod now instead of at the next interval. */
   probeNow(): void {
     this.health?.probeNow();
+  }
+
+  /** The diagnosis's own reads (failing pods' logs, etcd's status) now; resolves when they are in. */
+  readEvidenceNow(): Promise<void> {
+    return this.evidence?.readNow() ?? Promise.resolve();
   }
 
   /** The last `lines` lines of a pod's newest container log, from the runtime or kubelet's files. */
@@ -221,6 +231,7 @@ function initialSnapshot(options: StoreOptions): NodeSnapshot {
     podLog: { key: null, buffer: new LogBuffer(LOG_CAPACITY), note: null },
     manifestText: emptySlot(),
     audit: emptySlot(),
+    evidence: { crashLogs: [], etcd: null },
     version: 0,
   };
 }

@@ -1,5 +1,6 @@
 // An alert's fix as the key that does it, for the TUI (the CLI shows the command instead).
 import type { Alert } from '../model/alerts.js';
+import { escapeName } from '../util/sanitize.js';
 
 export function tuiFix(alert: Alert): string {
   const fix = alert.fix;
@@ -15,6 +16,8 @@ export function tuiFix(alert: Alert): string {
       return '; d moves it out of the directory';
     case 'restart-kubelet':
       return '; K restarts it';
+    case 'restart-unit':
+      return `: run \`breakglass restart-unit ${escapeName(fix.target ?? '')}\``;
     case 'show-manifest':
       return alert.code === 'lint-findings' ? ': m shows them' : ': m shows why';
     case 'show-certs':

@@ -35,8 +35,12 @@ async function main(argv: string[]): Promise<void> {
   try {
     options = parseStandInArgs(argv);
   } catch (error) {
-    process.stderr.write(`kubelet: ${errorText(error)}\n${USAGE}\n`);
-    process.exit(2);
+    // As the real kubelet says it (component-base's cli.Run): one klog error line, exit 1.
+    const unknown = /Unknown option '([^']+)'/.exec(errorText(error));
+    const err = unknown ? `failed to parse kubelet flag: unknown flag: ${unknown[1]}` : errorText(error);
+    klog('E', 'run.go:74', 'command failed', { err });
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(1);
   }
   exitOnSignals();
   const node = await loadNodeConfig(options);

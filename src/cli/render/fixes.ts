@@ -15,6 +15,7 @@ export function cliFix(fix: Fix | null): string | null {
     case 'disable':
       return `disable it with \`breakglass disable ${target}\` (kubelet stops running it; the file is kept)`;
     case 'restart-kubelet':
+    case 'restart-unit':
       return `restart it with \`breakglass restart-unit ${target}\``;
     case 'show-manifest':
       return '`breakglass lint` says why';

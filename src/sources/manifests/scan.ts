@@ -89,6 +89,7 @@ export function readEntry(dir: string, rawName: Buffer, options: ScanOptions): M
     size: 0,
     mtimeMs: 0,
     sha256: null,
+    text: null,
     pods: [],
     findings: [],
   };
@@ -205,6 +206,7 @@ export function readEntry(dir: string, rawName: Buffer, options: ScanOptions): M
     add('error', 'binary', 'binary content (NUL bytes or invalid UTF-8): not a manifest');
     return file;
   }
+  if (data.length <= LARGE_MANIFEST_BYTES) file.text = text;
   const parsed = parseManifestText(text, options.nodeName);
   file.pods = parsed.pods;
   for (const f of parsed.findings) {

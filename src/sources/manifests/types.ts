@@ -73,6 +73,8 @@ export interface ManifestFile {
   size: number;
   mtimeMs: number;
   sha256: string | null;
+  /** The content as read (valid UTF-8, at most LARGE_MANIFEST_BYTES), for pointing at its lines; else null. */
+  text: string | null;
   /** One for a valid manifest; none for a broken one (kubelet decodes one Pod per file). */
   pods: PodManifest[];
   findings: Finding[];

@@ -83,6 +83,20 @@ export async function readLogTail(
   pod: { podName: string; namespace: string },
   lines: number,
 ): Promise<string[]> {
+  try {
+    return (await readLogLines(s, runtime, pod, lines)).map((l) => l.text);
+  } catch (err) {
+    return [`(its log cannot be read: ${errnoMessage(err)})`];
+  }
+}
+
+/** The same with each line's time; rejects when the log cannot be read. */
+export async function readLogLines(
+  s: NodeSnapshot,
+  runtime: RuntimeFeed | null,
+  pod: { podName: string; namespace: string },
+  lines: number,
+): Promise<{ time: Date | null; text: string }[]> {
   const view = nodeModel(s).pods.find((p) => p.podName === pod.podName && p.namespace === pod.namespace);
   const target = {
     ...pod,
@@ -96,12 +110,11 @@ export async function readLogTail(
     runtime: runtimeError === null ? (runtime?.client ?? null) : null,
     runtimeError,
   };
-  const out: string[] = [];
-  const sink = { line: (l: { text: string }) => out.push(sanitizeLine(l.text)), note: () => {} };
-  try {
-    await streamPodLogs(place, target, { follow: false, tail: lines }, sink, new AbortController().signal);
-  } catch (err) {
-    out.push(`(its log cannot be read: ${errnoMessage(err)})`);
-  }
+  const out: { time: Date | null; text: string }[] = [];
+  const sink = {
+    line: (l: { time: Date | null; text: string }) => out.push({ time: l.time, text: sanitizeLine(l.text) }),
+    note: () => {},
+  };
+  await streamPodLogs(place, target, { follow: false, tail: lines }, sink, new AbortController().signal);
   return out.slice(-lines);
 }

@@ -26,6 +26,7 @@ function manifestDir(files: [string, string][]): ManifestDirSnapshot {
         size: text.length,
         mtimeMs: 0,
         sha256: null,
+        text,
         pods: parseManifestText(text, 'm1').pods,
         findings: [],
       }),

@@ -1,0 +1,137 @@
+// etcd's own troubles: out of space (the NOSPACE alarm, or its database at its quota), corruption, its
+// peers gone (quorum), and a disk too slow for its WAL. Pure.
+import { escapeName } from '../../util/sanitize.js';
+import { type Cause, cause, evidence, fix, LAYER } from './cause.js';
+import type { DoctorInput } from './types.js';
+
+const WRITERS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+/** etcd's heartbeat: fsyncs slower than this make followers miss it and call elections. */
+const FSYNC_ELECTION_MS = 100;
+const QUOTA_WARNING = 0.8;
+/** Fewer fsyncs than this in the window: their p99 is their slowest, not a p99. */
+const MIN_FSYNCS = 20;
+
+export function etcdCauses({ facts, etcd }: DoctorInput): Cause[] {
+  const out: Cause[] = [];
+  const word = etcd?.word ?? null;
+  const source = 'etcd Maintenance.Status';
+  if (word && etcd) {
+    const size = `database ${gib(word.dbSizeBytes)} of its ${gib(word.quotaBytes)} quota`;
+    if (word.errors.some((e) => /NOSPACE/i.test(e))) {
+      out.push(
+        cause(LAYER.etcd, WRITERS, {
+          code: 'etcd-nospace',
+          severity: 'error',
+          title: `etcd raised its NOSPACE alarm and refuses every write (${size}): the API server can read but not write`,
+          subject: 'etcd',
+          evidence: [
+            evidence(`alarms: ${word.errors.map(escapeName).join('; ')}`, source, etcd.at),
+            evidence(size, source, etcd.at),
+          ],
+          fix: fix(
+            'compact to the current revision, defragment this member, then disarm the alarm (the step people forget)',
+            'etcdctl endpoint status -w json; etcdctl compact <revision>; etcdctl defrag; etcdctl alarm disarm',
+          ),
+        }),
+      );
+    } else if (word.dbSizeBytes >= QUOTA_WARNING * word.quotaBytes) {
+      out.push(
+        cause(LAYER.etcd, [], {
+          code: 'etcd-nospace',
+          severity: 'warning',
+          title: `etcd's ${size}: at its quota it raises NOSPACE and refuses every write`,
+          subject: 'etcd',
+          evidence: [evidence(size, source, etcd.at)],
+          fix: fix('compact and defragment before it fills', 'etcdctl compact <revision>; etcdctl defrag'),
+        }),
+      );
+    }
+    const corrupt = word.errors.find((e) => /CORRUPT/i.test(e));
+    if (corrupt) {
+      out.push(
+        cause(LAYER.etcd, ['etcd', ...WRITERS], {
+          code: 'etcd-corrupt',
+          severity: 'error',
+          title: "etcd raised its CORRUPT alarm: this member's data differs from its peers'",
+          subject: 'etcd',
+          evidence: [evidence(escapeName(corrupt), source, etcd.at)],
+          fix: fix(
+            'restore this member from a snapshot (breakglass snapshot takes one from a healthy member)',
+            null,
+          ),
+        }),
+      );
+    }
+    if (word.peersDown.length > 0) {
+      const alive = word.members - word.peersDown.length;
+      const quorum = Math.floor(word.members / 2) + 1;
+      const lost = alive < quorum;
+      out.push(
+        cause(LAYER.etcd, lost ? ['etcd', ...WRITERS] : [], {
+          code: 'etcd-peers-down',
+          severity: lost ? 'error' : 'warning',
+          title: `${word.peersDown.length} of ${word.members} etcd members do not answer: ${lost ? 'quorum is lost, etcd serves no writes and the API server stops' : `quorum holds (${alive} of the ${quorum} needed), one more loss stops it`}`,
+          subject: 'etcd',
+          evidence: word.peersDown.map((p) =>
+            evidence(`${escapeName(p.name)}: ${escapeName(p.error)}`, 'etcd Status of each peer', etcd.at),
+          ),
+          fix: fix(
+            lost
+              ? 'bring the other members back; only if they are gone for good: --force-new-cluster on this one, or a restore'
+              : 'bring the missing member back before restarting this one',
+            null,
+          ),
+        }),
+      );
+    }
+  }
+  const sample = facts.etcd.value;
+  const p99 = sample?.walFsync.p99Ms ?? null;
+  if (sample && p99 !== null && sample.walFsync.verdict === 'slow') {
+    const slowest = p99 >= FSYNC_ELECTION_MS;
+    // Since etcd started, the p99 includes its start-up: a hint only. Over an interval, a few fsyncs make
+    // the p99 their slowest one: far above the budget that still says something, a little above does not.
+    const interval = sample.walFsync.window === 'interval';
+    const enough = sample.walFsync.observations >= (slowest ? 3 : MIN_FSYNCS);
+    const measured = interval && enough;
+    const window =
+      sample.walFsync.window === 'interval' && sample.walFsync.windowMs !== null
+        ? `over the last ${Math.round(sample.walFsync.windowMs / 1000)} s`
+        : 'since etcd started';
+    out.push(
+      cause(LAYER.etcd, [], {
+        code: 'etcd-fsync-slow',
+        severity: !measured ? 'info' : slowest ? 'error' : 'warning',
+        title: `etcd's disk is too slow: WAL fsync p99 ${Math.round(p99)} ms ${window} (etcd wants under ${sample.walFsync.thresholdMs} ms)${slowest && measured ? ': leader elections and API server timeouts follow' : ''}`,
+        subject: 'etcd',
+        evidence: [
+          evidence(
+            `${sample.walFsync.metric} p99 ${p99.toFixed(1)} ms over ${sample.walFsync.observations} fsyncs ${window}`,
+            sample.url,
+            sample.at,
+          ),
+          ...(sample.backendCommit.p99Ms !== null
+            ? [
+                evidence(
+                  `${sample.backendCommit.metric} p99 ${sample.backendCommit.p99Ms.toFixed(1)} ms`,
+                  sample.url,
+                  sample.at,
+                ),
+              ]
+            : []),
+        ],
+        fix: fix(
+          'give etcd a faster disk of its own, or find what else writes to it (iostat -x 1)',
+          'iostat -x 1 5',
+        ),
+      }),
+    );
+  }
+  return out;
+}
+
+function gib(bytes: number): string {
+  return bytes >= 1024 ** 3
+    ? `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+    : `${Math.round(bytes / 1024 ** 2)} MiB`;
+}

@@ -1,0 +1,111 @@
+// What the diagnosis needs beyond the other feeds: the last words of each failing pod's newest container
+// (read again only when that container changes), and etcd's own word on itself (Maintenance.Status, no
+// quorum needed: alarms, database size, whether its peers answer). Nothing is read while nothing fails
+// but etcd's status, every 30 s.
+import * as fs from 'node:fs';
+import { isFailing } from '../../model/diagnosis/cause.js';
+import type { CrashLog, DoctorInput } from '../../model/diagnosis/types.js';
+import { nodeModel } from '../../model/node.js';
+import { etcdAccess, findEtcdPod } from '../../node/etcd.js';
+import { readEtcdCluster } from '../../sources/etcd/cluster.js';
+import { errnoMessage } from '../../util/errors.js';
+import type { Feed, FeedHost } from '../feed.js';
+import { readLogLines } from './pod-log.js';
+import type { RuntimeFeed } from './runtime.js';
+
+const CRASH_LOG_LINES = 40;
+const CHECK_MS = 3_000;
+const ETCD_MS = 30_000;
+const ETCD_DEFAULT_QUOTA = 2 * 1024 ** 3;
+
+export interface EvidenceFeed extends Feed {
+  /** Read everything now (the doctor's one look); resolves once it is in the snapshot. */
+  readNow(): Promise<void>;
+}
+
+export function startEvidenceFeed(host: FeedHost, runtime: () => RuntimeFeed | null): EvidenceFeed {
+  let etcdAt = 0;
+  let busy: Promise<void> | null = null;
+  const read = async (forceEtcd: boolean) => {
+    const logs = await readCrashLogs(host, runtime());
+    if (logs) host.update((s) => ({ ...s, evidence: { ...s.evidence, crashLogs: logs } }), 'background');
+    if (forceEtcd || Date.now() - etcdAt >= ETCD_MS) {
+      etcdAt = Date.now();
+      const etcd = await readEtcdWord(host);
+      host.update((s) => ({ ...s, evidence: { ...s.evidence, etcd } }), 'background');
+    }
+  };
+  const once = (forceEtcd: boolean) => {
+    busy ??= read(forceEtcd).finally(() => {
+      busy = null;
+    });
+    return busy;
+  };
+  const timer = setInterval(() => void once(false).catch(() => {}), CHECK_MS);
+  timer.unref();
+  return {
+    readNow: async () => {
+      await busy?.catch(() => {});
+      await once(true);
+    },
+    close: () => clearInterval(timer),
+  };
+}
+
+/** New crash logs when the failing containers changed; null when nothing changed. */
+async function readCrashLogs(host: FeedHost, runtime: RuntimeFeed | null): Promise<CrashLog[] | null> {
+  const s = host.snapshot;
+  const failing = nodeModel(s).pods.filter((p) => isFailing(p) && p.podName && p.namespace);
+  const wanted = failing.flatMap((p) => {
+    const c = p.containers.find((x) => x.state !== 'running') ?? p.containers[0];
+    return c ? [{ pod: p, container: c }] : [];
+  });
+  const have = s.evidence.crashLogs;
+  const same =
+    wanted.length === have.length &&
+    wanted.every((w) => have.some((h) => h.podKey === w.pod.key && h.containerId === w.container.id));
+  if (same) return null;
+  return Promise.all(
+    wanted.map(async ({ pod, container }): Promise<CrashLog> => {
+      const kept = have.find((h) => h.podKey === pod.key && h.containerId === container.id);
+      if (kept) return kept;
+      const base = { podKey: pod.key, container: container.name, containerId: container.id };
+      try {
+        const ref = { podName: pod.podName!, namespace: pod.namespace! };
+        return { ...base, lines: await readLogLines(s, runtime, ref, CRASH_LOG_LINES), error: null };
+      } catch (err) {
+        return { ...base, lines: [], error: errnoMessage(err) };
+      }
+    }),
+  );
+}
+
+async function readEtcdWord(host: FeedHost): Promise<DoctorInput['etcd']> {
+  const s = host.snapshot;
+  const holding = s.dirs.holding.error ? null : s.dirs.holding;
+  const pod = findEtcdPod(s.dirs.manifests, holding);
+  if (!pod) return null;
+  const at = new Date().toISOString();
+  const flags = pod.containers.find((c) => c.name === 'etcd')?.flags ?? pod.containers[0]?.flags ?? {};
+  const quota = Number(flags['quota-backend-bytes']);
+  try {
+    const access = etcdAccess(pod, s.layout.pki.value, (f) => fs.existsSync(f));
+    const cluster = await readEtcdCluster(access);
+    const peersDown = cluster.peers
+      .filter((p) => p.error !== null && !p.member.isLearner)
+      .map((p) => ({ name: p.member.name || p.member.id, error: p.error! }));
+    return {
+      at,
+      error: null,
+      word: {
+        errors: cluster.self.errors,
+        dbSizeBytes: cluster.self.dbSize,
+        quotaBytes: quota > 0 ? quota : ETCD_DEFAULT_QUOTA,
+        peersDown,
+        members: cluster.members.filter((m) => !m.isLearner).length,
+      },
+    };
+  } catch (err) {
+    return { at, error: errnoMessage(err), word: null };
+  }
+}
