@@ -22,6 +22,7 @@ export interface FaultContext {
     startRuntime(): Promise<void>;
     etcdContainerPid(): Promise<number>;
     writeExpiredCertificate(): void;
+    writeNotYetValidCertificate(): void;
     /** Stops and removes a static pod's sandboxes in the runtime, as `crictl rmp` would. */
     removePods(manifestPodName: string): Promise<void>;
   };
@@ -209,6 +210,19 @@ export const FAULTS: Fault[] = [
       restore(dir, path.join(ctx.node.root, 'etc/kubernetes/pki/apiserver.crt'));
     },
   }),
+  fault(
+    'cert-not-yet-valid',
+    "clock skew: the API server's serving certificate (pki/apiserver.crt) is valid only from tomorrow",
+    {
+      async inject(ctx, dir) {
+        backup(dir, path.join(ctx.node.root, 'etc/kubernetes/pki/apiserver.crt'));
+        ctx.ops.writeNotYetValidCertificate();
+      },
+      async heal(ctx, dir) {
+        restore(dir, path.join(ctx.node.root, 'etc/kubernetes/pki/apiserver.crt'));
+      },
+    },
+  ),
   fault(
     'manifest-removed-pod-running',
     "the trap: with the API server down, kubelet restarted, then kube-scheduler's manifest removed: kubelet keeps the pod running",

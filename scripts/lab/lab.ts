@@ -18,7 +18,7 @@ import { startDaemons, startLabContainerd, stopContainerd, stopDaemons } from '.
 import { activeFaults, type FaultContext, findFault } from './faults.js';
 import { ensureLabImages, LAB_IMAGES, type LabImages } from './images.js';
 import { ensureDebianPackages, LAB_PACKAGES, type Log } from './packages.js';
-import { writeExpiredCertificate } from './pki/expired.js';
+import { writeExpiredCertificate, writeNotYetValidCertificate } from './pki/expired.js';
 import { systemctl, writeDropIn } from './systemd/units.js';
 import { labSystemdPaths, stopLabSystemd } from './systemd.js';
 
@@ -198,6 +198,7 @@ function faultContext(dir: string, log: Log): FaultContext {
       startRuntime: () => startLabContainerd(paths.dir),
       etcdContainerPid: () => etcdContainerPid(dir, plane),
       writeExpiredCertificate: () => void writeExpiredCertificate(plane.node.root, 'apiserver'),
+      writeNotYetValidCertificate: () => void writeNotYetValidCertificate(plane.node.root, 'apiserver'),
       removePods: (name) => removePods(dir, plane, `${name}-${plane.node.nodeName}`),
     },
   };

@@ -1,4 +1,5 @@
-// The expired-certificate fault: a leaf re-issued by its own CA with a validity that ended yesterday.
+// The certificate faults: a leaf re-issued by its own CA with a validity that ended yesterday (expired),
+// or that starts tomorrow (not yet valid: what a node whose clock is behind sees).
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -48,13 +49,23 @@ function throwawayCaConfig(dir: string): string {
  * to heal: nothing here can make the expired certificate valid again.
  */
 export function writeExpiredCertificate(nodeRoot: string, name: LabLeafName = 'apiserver'): string {
+  const now = Date.now();
+  return reissueCertificate(nodeRoot, name, new Date(now - 366 * DAY_MS), new Date(now - DAY_MS));
+}
+
+/** The same, valid from tomorrow for a year: to this node's clock, not valid yet. */
+export function writeNotYetValidCertificate(nodeRoot: string, name: LabLeafName = 'apiserver'): string {
+  const now = Date.now();
+  return reissueCertificate(nodeRoot, name, new Date(now + DAY_MS), new Date(now + 366 * DAY_MS));
+}
+
+function reissueCertificate(nodeRoot: string, name: LabLeafName, from: Date, until: Date): string {
   const ca: CaName | undefined = LEAF_CA[name];
   if (!ca) throw new Error(`no lab certificate named ${name}: one of ${Object.keys(LEAF_CA).join(', ')}`);
   const pki = labPkiDir(nodeRoot);
   const certFile = certPath(pki, name);
   const keyFile = keyPath(pki, name);
-  const now = Date.now();
-  const expired = withTempDir((dir) => {
+  const reissued = withTempDir((dir) => {
     const request = path.join(dir, 'request.csr');
     openssl([
       'x509',
@@ -68,7 +79,7 @@ export function writeExpiredCertificate(nodeRoot: string, name: LabLeafName = 'a
       '-out',
       request,
     ]);
-    const out = path.join(dir, 'expired.crt');
+    const out = path.join(dir, 'reissued.crt');
     openssl([
       'ca',
       '-batch',
@@ -81,9 +92,9 @@ export function writeExpiredCertificate(nodeRoot: string, name: LabLeafName = 'a
       '-keyfile',
       keyPath(pki, ca),
       '-startdate',
-      opensslTime(new Date(now - 366 * DAY_MS)),
+      opensslTime(from),
       '-enddate',
-      opensslTime(new Date(now - DAY_MS)),
+      opensslTime(until),
       '-in',
       request,
       '-out',
@@ -91,6 +102,6 @@ export function writeExpiredCertificate(nodeRoot: string, name: LabLeafName = 'a
     ]);
     return fs.readFileSync(out, 'utf8');
   });
-  writeAtomically(certFile, expired, CERT_MODE);
+  writeAtomically(certFile, reissued, CERT_MODE);
   return certFile;
 }

@@ -130,7 +130,7 @@ function renewFix(c: CertificateInfo) {
 
 function days(ms: number): string {
   const d = ms / 86_400_000;
-  if (Math.abs(d) >= 1) return `${Math.round(d)} day(s)`;
+  if (Math.abs(Math.round(d)) >= 1) return `${Math.round(d)} day(s)`;
   const h = ms / 3_600_000;
   if (Math.abs(h) >= 1) return `${Math.round(h)} hour(s)`;
   return `${Math.max(1, Math.round(ms / 60_000))} minute(s)`;

@@ -39,7 +39,7 @@ export function diagnose(input: DoctorInput): Diagnosis[] {
   const apiProbe = input.model.apiServer;
   if (apiProbe && !apiProbe.ok) down.add(API_SERVER_POD);
 
-  const explained = (name: string) => causes.some((c) => c.explains !== 'all' && c.explains.has(name));
+  const explained = (name: string) => causes.some((c) => c.explains === 'all' || c.explains.has(name));
   const needsDown = (name: string) => (NEEDS[name] ?? []).some((d) => down.has(d));
   const unexplained = failing
     .filter((p) => !explained(p.name) && !needsDown(p.name))

@@ -89,11 +89,7 @@ export function etcdCauses({ facts, etcd }: DoctorInput): Cause[] {
   const p99 = sample?.walFsync.p99Ms ?? null;
   if (sample && p99 !== null && sample.walFsync.verdict === 'slow') {
     const slowest = p99 >= FSYNC_ELECTION_MS;
-    // Since etcd started, the p99 includes its start-up: a hint only. Over an interval, a few fsyncs make
-    // the p99 their slowest one: far above the budget that still says something, a little above does not.
-    const interval = sample.walFsync.window === 'interval';
-    const enough = sample.walFsync.observations >= (slowest ? 3 : MIN_FSYNCS);
-    const measured = interval && enough;
+    const severity = fsyncSeverity(sample.walFsync.window, sample.walFsync.observations, p99);
     const window =
       sample.walFsync.window === 'interval' && sample.walFsync.windowMs !== null
         ? `over the last ${Math.round(sample.walFsync.windowMs / 1000)} s`
@@ -101,8 +97,8 @@ export function etcdCauses({ facts, etcd }: DoctorInput): Cause[] {
     out.push(
       cause(LAYER.etcd, [], {
         code: 'etcd-fsync-slow',
-        severity: !measured ? 'info' : slowest ? 'error' : 'warning',
-        title: `etcd's disk is too slow: WAL fsync p99 ${Math.round(p99)} ms ${window} (etcd wants under ${sample.walFsync.thresholdMs} ms)${slowest && measured ? ': leader elections and API server timeouts follow' : ''}`,
+        severity,
+        title: `etcd's disk is too slow: WAL fsync p99 ${Math.round(p99)} ms ${window} (etcd wants under ${sample.walFsync.thresholdMs} ms)${slowest && severity === 'error' ? ': leader elections and API server timeouts follow' : ''}`,
         subject: 'etcd',
         evidence: [
           evidence(
@@ -134,4 +130,20 @@ function gib(bytes: number): string {
   return bytes >= 1024 ** 3
     ? `${(bytes / 1024 ** 3).toFixed(1)} GiB`
     : `${Math.round(bytes / 1024 ** 2)} MiB`;
+}
+
+/**
+ * Since etcd started, the p99 includes its start-up: a hint only. Over an interval, a few fsyncs make
+ * the p99 their slowest one: far above the heartbeat that still says the disk is slow, a little above
+ * the budget does not; many of them far above it is etcd missing heartbeats.
+ */
+export function fsyncSeverity(
+  window: 'interval' | 'since-start',
+  observations: number,
+  p99Ms: number,
+): 'error' | 'warning' | 'info' {
+  if (window !== 'interval') return 'info';
+  if (p99Ms >= FSYNC_ELECTION_MS)
+    return observations >= MIN_FSYNCS ? 'error' : observations >= 3 ? 'warning' : 'info';
+  return observations >= MIN_FSYNCS ? 'warning' : 'info';
 }
