@@ -17,6 +17,8 @@ export interface PodSpec {
   /** The manifest's bytes: a changed manifest is a new pod. */
   content: string;
   labels?: Record<string, string>;
+  /** kubelet's config source: 'file' (default), or 'http' for a pod from kubelet's --manifest-url. */
+  configSource?: string;
   containers: ContainerSpec[];
 }
 
@@ -54,7 +56,7 @@ function podLabels(spec: PodSpec): Record<string, string> {
 
 function podAnnotations(spec: PodSpec): Record<string, string> {
   return {
-    'kubernetes.io/config.source': 'file',
+    'kubernetes.io/config.source': spec.configSource ?? 'file',
     'kubernetes.io/config.hash': podUid(spec),
     'kubernetes.io/config.seen': new Date().toISOString(),
   };
