@@ -29,6 +29,8 @@ const load = {
   stop: () => import('./commands/stop.js'),
   restartUnit: () => import('./commands/restart-unit.js'),
   snapshot: () => import('./commands/snapshot.js'),
+  history: () => import('./commands/history.js'),
+  revert: () => import('./commands/revert.js'),
 };
 
 export const COMMANDS: CommandSpec[] = [
@@ -106,6 +108,20 @@ export const COMMANDS: CommandSpec[] = [
     takes: 'nothing',
     summary: "an etcd snapshot through etcd's Maintenance API, checked (hash, size, revision)",
     run: async (args, io) => (await load.snapshot()).snapshot(args, io),
+  },
+  {
+    name: 'history',
+    takes: 'names',
+    summary: "a static pod manifest's versions, newest first, each with its diff and whether its pod",
+    details: ['ran healthy on it; --record, --install-watch, --remove-watch take no NAME'],
+    run: async (args, io) => (await load.history()).history(args, io),
+  },
+  {
+    name: 'revert',
+    takes: 'a name',
+    summary: 'put back the last version of a manifest its pod ran healthy on (or --to SHA), crash-safe,',
+    details: ['then wait for a new container and its probe'],
+    run: async (args, io) => (await load.revert()).revert(args, io),
   },
 ];
 

@@ -7,10 +7,13 @@ import { isErrno } from '../util/fsx.js';
 
 export type MoveAction = 'disable' | 'enable';
 
-/** A manifest move in flight: written durably before the move, removed after. */
+/** A move, or `replace`: the manifest's bytes swapped for another version's (`revert`). */
+export type IntentAction = MoveAction | 'replace';
+
+/** A manifest move (or replace) in flight: written durably before it, removed after. */
 export interface Intent {
   version: 1;
-  action: MoveAction;
+  action: IntentAction;
   /** The file name's bytes in hex: exact even for names that are not valid UTF-8. */
   nameHex: string;
   /** The name as shown to people. */
@@ -23,6 +26,10 @@ export interface Intent {
   pid: number;
   user: string;
   startedAt: string;
+  /** replace: the new bytes' sha256 (`sha256` is the old bytes'). */
+  sha256After?: string;
+  /** replace: the dot-named temp file beside the manifest that holds the new bytes, its name in hex. */
+  tempHex?: string;
 }
 
 export function intentPath(stateDir: string): string {
@@ -47,7 +54,8 @@ export function readIntent(stateDir: string): Intent | null {
     throw err;
   }
   const intent = JSON.parse(text) as Intent;
-  if (intent.version !== 1 || (intent.action !== 'disable' && intent.action !== 'enable')) {
+  const known = intent.action === 'disable' || intent.action === 'enable' || intent.action === 'replace';
+  if (intent.version !== 1 || !known || (intent.action === 'replace' && !intent.tempHex)) {
     throw new Error(`unknown intent log format in ${intentPath(stateDir)}`);
   }
   return intent;

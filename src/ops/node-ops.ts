@@ -9,12 +9,15 @@ import { openRuntimeControl, type RuntimeControl } from './control/runtime.js';
 import { openUnitControl, type UnitControl } from './control/units.js';
 import { type CordonOutcome, setNodeUnschedulable } from './cordon.js';
 import { type SnapshotRequest, type SnapshotResult, takeEtcdSnapshot } from './etcd-snapshot.js';
+import { type ReplaceRequest, type ReplaceResult, replaceManifest } from './replace.js';
 import { type ChangeContext, disableStaticPod, enableStaticPod, type MoveResult } from './staticpods.js';
 import { planStop, type StopPlan, type StopResult, type StopTarget, stopPod } from './stop.js';
 import { restartUnit } from './units.js';
 
 export interface NodeOps {
   moveManifest(action: 'disable' | 'enable', fileName: string): MoveResult;
+  /** The manifest's bytes swapped for others, crash-safe (revert). */
+  replaceManifest(request: ReplaceRequest): ReplaceResult;
   /** What a stop would touch now, read fresh from the runtime. */
   planStop(target: StopTarget): Promise<StopPlan>;
   stopPod(plan: StopPlan, options: { graceSeconds: number; force: boolean }): Promise<StopResult>;
@@ -55,6 +58,7 @@ export function nodeOps(ctx: OpsContext): NodeOps {
   return {
     moveManifest: (action, fileName) =>
       action === 'disable' ? disableStaticPod(change, fileName) : enableStaticPod(change, fileName),
+    replaceManifest: (request) => replaceManifest(change, request),
     planStop: (target) => planStop(openRuntime().reader, target),
     stopPod: (plan, options) => stopPod(openRuntime().control, plan, { ...change, ...options }),
     restartContainers: async (target, graceSeconds) => {

@@ -21,6 +21,11 @@ export interface GateSpec {
   /** When the step began (ms). */
   since: number;
   seconds: number;
+  /**
+   * A running container that counts though it is not new: one of a pod known to run the wanted bytes
+   * (kubelet keeps a pod whose manifest comes back unchanged, so no new container comes).
+   */
+  accept?: (c: ContainerView) => boolean;
 }
 
 export function gateText(endpoint: HealthEndpoint | null, seconds: number): string {
@@ -100,7 +105,9 @@ function newRunningContainer(node: NodeWatch, spec: GateSpec): ContainerView | n
         c.state === 'running' &&
         !spec.before.has(c.id) &&
         (c.startedAt === null || c.startedAt.getTime() >= spec.since - CLOCK_SLACK_MS),
-    ) ?? null
+    ) ??
+    containers.find((c) => c.state === 'running' && spec.accept?.(c) === true) ??
+    null
   );
 }
 

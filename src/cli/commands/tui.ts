@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliArgs } from '../args.js';
 import { nodeFlagArgs } from '../flags.js';
+import { recordFromStore } from '../history-node.js';
 import { EXIT_USAGE, type Io } from '../io.js';
 import { discover, kubeletUnitOf, storeOptions } from '../node.js';
 
@@ -28,12 +29,16 @@ export async function tui(args: CliArgs, io: Io): Promise<number> {
   const store = new NodeStore(storeOptions(flags, layout));
   // Changes run as a child breakglass pointed at the same node: the same code as the CLI.
   const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli.js');
+  const child = { node: process.execPath, script, nodeFlags: nodeFlagArgs(flags) };
+  // Every manifest version the screen sees goes into the history (a child records it).
+  const stopRecording = flags.readOnly ? () => {} : recordFromStore(store, child);
   const code = await runTui({
     store,
     readOnly: flags.readOnly,
     kubeletUnit: kubeletUnitOf(flags),
-    child: { node: process.execPath, script, nodeFlags: nodeFlagArgs(flags) },
+    child,
   });
+  stopRecording();
   // The screen is closed and every source was asked to close; whatever still holds the event loop
   // (a socket in a slow close) must not keep the operator from their shell.
   setTimeout(() => process.exit(code), 1_000).unref();

@@ -24,6 +24,14 @@ export interface UnitControl {
   stopUnit(name: string, opts?: JobOptions): Promise<void>;
   /** Manager.StartUnit(name, "replace"), resolving once the job is done. */
   startUnit(name: string, opts?: JobOptions): Promise<void>;
+  /** Manager.Reload: systemd reads its unit files again (systemctl daemon-reload). */
+  reload(): Promise<void>;
+  /** Manager.EnableUnitFiles(names, runtime false, force true): their [Install] links made. */
+  enableUnitFiles(names: string[]): Promise<void>;
+  /** Manager.LinkUnitFiles(paths, runtime false, force true): unit files outside systemd's directories linked in. */
+  linkUnitFiles(paths: string[]): Promise<void>;
+  /** Manager.DisableUnitFiles(names, runtime false): their [Install] links removed. */
+  disableUnitFiles(names: string[]): Promise<void>;
   /** Drops the connection; jobs in systemd carry on. */
   close(): Promise<void>;
 }
@@ -34,8 +42,28 @@ export function openUnitControl(opts: { address?: string; timeoutMs?: number } =
     restartUnit: (name, o) => runJob(bus, 'RestartUnit', 'restart', name, o),
     stopUnit: (name, o) => runJob(bus, 'StopUnit', 'stop', name, o),
     startUnit: (name, o) => runJob(bus, 'StartUnit', 'start', name, o),
+    reload: () => manager(bus, 'Reload', '', [], 'reloading unit files'),
+    enableUnitFiles: (names) =>
+      manager(bus, 'EnableUnitFiles', 'asbb', [names, false, true], `enabling ${names.join(', ')}`),
+    linkUnitFiles: (paths) =>
+      manager(bus, 'LinkUnitFiles', 'asbb', [paths, false, true], `linking ${paths.join(', ')}`),
+    disableUnitFiles: (names) =>
+      manager(bus, 'DisableUnitFiles', 'asb', [names, false], `disabling ${names.join(', ')}`),
     close: () => bus.close(),
   };
+}
+
+async function manager(
+  bus: SystemdBus,
+  member: string,
+  signature: string,
+  body: unknown[],
+  doing: string,
+): Promise<void> {
+  const msg = signature
+    ? { path: MANAGER_PATH, interface: MANAGER, member, signature, body }
+    : { path: MANAGER_PATH, interface: MANAGER, member };
+  await bus.call<unknown>(bus.link(), msg, doing);
 }
 
 async function runJob(
