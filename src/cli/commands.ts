@@ -31,6 +31,7 @@ const load = {
   snapshot: () => import('./commands/snapshot.js'),
   history: () => import('./commands/history.js'),
   revert: () => import('./commands/revert.js'),
+  edit: () => import('./commands/edit.js'),
 };
 
 export const COMMANDS: CommandSpec[] = [
@@ -122,6 +123,13 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'put back the last version of a manifest its pod ran healthy on (or --to SHA), crash-safe,',
     details: ['then wait for a new container and its probe'],
     run: async (args, io) => (await load.revert()).revert(args, io),
+  },
+  {
+    name: 'edit',
+    takes: 'a name',
+    summary: '$EDITOR on a copy of a manifest (outside the manifest directory); linted, its diff shown,',
+    details: ['swapped in crash-safely on confirmation, then watched until healthy (revert offered)'],
+    run: async (args, io) => (await load.edit()).edit(args, io),
   },
 ];
 

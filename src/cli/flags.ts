@@ -151,7 +151,7 @@ export const FLAGS = {
     flag: 'yes',
     short: 'y',
     type: 'boolean',
-    commands: ['stop', 'restart', 'restart-unit', 'revert'],
+    commands: ['stop', 'restart', 'restart-unit', 'revert', 'edit'],
     help: 'do not ask first',
   },
   force: {
@@ -190,7 +190,7 @@ export const FLAGS = {
     flag: 'gate-timeout',
     type: 'string',
     arg: 'SECONDS',
-    commands: ['restart', 'revert'],
+    commands: ['restart', 'revert', 'edit'],
     help: 'how long each pod has to pass its gate (default 120)',
     parse: wholeNumber('--gate-timeout'),
   },

@@ -54,7 +54,7 @@ export function fileNameOfLog(logName: string): Buffer | null {
  * directory ('held'), kubeadm left it in /etc/kubernetes/tmp/kubeadm-backup-manifests-* ('kubeadm-backup'),
  * or `revert` put it back ('revert').
  */
-export type HistorySource = 'seen' | 'held' | 'kubeadm-backup' | 'revert';
+export type HistorySource = 'seen' | 'held' | 'kubeadm-backup' | 'revert' | 'edit';
 
 /** The file held these bytes from `at` on (for a kubeadm backup: its directory's mtime). */
 export interface VersionRecord {

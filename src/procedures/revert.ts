@@ -25,6 +25,8 @@ export interface RevertParams extends PodSubject {
   endpoint: HealthEndpoint | null;
   gateSeconds: number;
   history: HistoryContext;
+  /** What put these bytes there, as the history records it: a revert (default) or an edit. */
+  recordAs?: 'revert' | 'edit';
 }
 
 interface RevertState {
@@ -122,6 +124,7 @@ export const revertPod: Procedure<RevertParams, RevertState> = {
 };
 
 function versionWords(v: Version): string {
+  if (v.source === 'edit') return 'the edit';
   const seen = v.source === 'kubeadm-backup' ? `kubeadm's backup of ${v.at}` : `seen ${v.at}`;
   return v.healthy ? `last known healthy, ${seen}` : seen;
 }
@@ -133,7 +136,7 @@ function containerIds(ctx: StepContext, p: PodSubject): Set<string> {
 /** The put-back version in the history (healthy once its gate passed); a failure to record is a note. */
 function tryRecord(ctx: StepContext, p: RevertParams, healthy: boolean): void {
   try {
-    recordBytes(p.history, p.fileName, p.target.data, 'revert', healthy);
+    recordBytes(p.history, p.fileName, p.target.data, p.recordAs ?? 'revert', healthy);
   } catch (err) {
     ctx.say(`note: the history could not be written (${errnoMessage(err)})`);
   }
