@@ -267,7 +267,8 @@ test('valid, expiring within 30 days, expired and not yet valid certificates', a
   assert.equal(apiserver.issuer, 'CN=kubernetes');
   assert.equal(apiserver.problem, null);
   assert.ok(Math.abs(apiserver.residualMs! - 365 * DAY) < 2 * 60_000, `${apiserver.residualMs}`);
-  assert.ok(Math.abs(apiserver.notAfter!.getTime() - (nowAtSetup.getTime() + 365 * DAY)) < 2_000);
+  // openssl runs after nowAtSetup is taken: on a busy machine the certificates are made seconds later.
+  assert.ok(Math.abs(apiserver.notAfter!.getTime() - (nowAtSetup.getTime() + 365 * DAY)) < 2 * 60_000);
   assert.ok(apiserver.notBefore! < nowAtSetup);
 
   const kubeletClient = byName(list, 'apiserver-kubelet-client');
