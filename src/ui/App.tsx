@@ -5,6 +5,7 @@ import { Box, useApp, useWindowSize } from 'ink';
 import { useEffect, useMemo, useState } from 'react';
 import { planAction, unfinishedRestart } from '../procedures/catalog.js';
 import type { ChildCommand } from '../procedures/child.js';
+import { diagnoseSnapshot } from '../store/doctor.js';
 import type { NodeSnapshot } from '../store/snapshot.js';
 import type { Focus, NodeStore } from '../store/store.js';
 import { sanitizeLine } from '../util/sanitize.js';
@@ -45,6 +46,7 @@ export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
   const height = Math.max(12, terminalRows || 24);
   const bodyHeight = height - 1;
   const { snapshot, model } = useNode(store);
+  const diagnosis = diagnoseSnapshot(snapshot);
   const { ui: rawUi, store: uiStore } = useUi();
   const ui = clampSelection(rawUi, model.pods.length);
   const runner = useMemo(() => actionRunner(store, child, uiStore.dispatch), [store, child, uiStore]);
@@ -192,6 +194,7 @@ export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
             {...box}
             facts={snapshot}
             model={model}
+            diagnosis={diagnosis}
             selected={ui.selected}
             logTitle={`${logTitle}  (tab: ${logPod ? 'kubelet journal' : 'selected pod'})`}
             logLines={logBuffer.tail(bodyHeight)}

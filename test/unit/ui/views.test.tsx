@@ -1,5 +1,6 @@
 // The screen rendered in memory (ink-testing-library): what an operator reads on an 80x24 terminal when
 // the apiserver crash-loops, a stray .bak sits in the manifest directory and etcd's disk is slow.
+import { diagnose } from '../../../src/model/diagnosis/diagnose.js';
 import '../../helpers/force-color.js';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -103,6 +104,7 @@ function snapshotWith(options: { bak?: boolean } = {}): NodeFacts {
     manifests: { value: manifests, source: 'test' },
     holding: { value: holding, source: 'test' },
     stateDir: { value: path.join(tmp, 'state'), source: 'test' },
+    staticPodURL: { value: null, source: 'test' },
   } as unknown as NodeLayout;
   const health = new Map([
     ['etcd', { ok: true, statusCode: 200, latencyMs: 3, error: null, url: 'http://127.0.0.1:2381/health' }],
@@ -207,10 +209,20 @@ function mainFrame(snapshot: NodeFacts, width = 80, height = 23): string {
     text: 'E1122 kubelet.go:1] "Error syncing pod" pod="kube-system/kube-apiserver-master-1"',
     origin: null,
   });
+  const model = nodeModel(snapshot);
+  const diagnosis = diagnose({
+    facts: snapshot,
+    model,
+    kubeletJournal: [],
+    crashLogs: [],
+    etcd: null,
+    now: NOW,
+  });
   const { lastFrame, unmount } = render(
     <MainScreen
       facts={snapshot}
-      model={nodeModel(snapshot)}
+      model={model}
+      diagnosis={diagnosis}
       selected={0}
       width={width}
       height={height}
@@ -242,6 +254,9 @@ test('80x24: the crash-looping apiserver, its exit, the API server down and the 
     /containerd\.service: systemd over D-Bus: cannot connect/,
   );
   assert.match(frame, /Error syncing pod/);
+  // The doctor's root cause above the alerts: the apiserver crash-looping, its fix on the next line.
+  assert.match(frame, /^» kube-apiserver crash-loops \(exit 1 Error\): the API server is down/m);
+  assert.match(frame, /^ {2}fix: `breakglass logs kube-apiserver --tail 50; breakglass revert/m);
   for (const line of frame.split('\n')) assert.ok(line.length <= 80, `line longer than 80: ${line}`);
   assert.ok(frame.split('\n').length <= 23);
 });
