@@ -1,7 +1,7 @@
 // The changes the TUI offers, each one a procedure: its plan (what the confirmation shows) from the same
 // definition the command runs, and the command that runs it in a child breakglass.
 import type { NodeFacts } from '../model/facts.js';
-import { nodeModel } from '../model/node.js';
+import { type NodeModel, nodeModel } from '../model/node.js';
 import type { PodView } from '../model/pod-view.js';
 import type { ProcedureRecord } from '../node/state-dir.js';
 import { disablePod, enablePod } from './pod.js';
@@ -10,6 +10,8 @@ import { type Plan, type PlanContext, planContextOf, planOf } from './procedure.
 import { type RestartAsk, restartParams } from './restart-params.js';
 import { restartPods } from './restart-pods.js';
 import { restartUnitProcedure } from './restart-unit.js';
+import { revertPod } from './revert.js';
+import { revertParams } from './revert-params.js';
 import { STOP_GRACE_SECONDS, stopPodProcedure } from './stop-pod.js';
 
 export type ActionKind =
@@ -25,7 +27,11 @@ export type ActionKind =
   | 'resume-restart'
   | 'rollback-restart'
   /** Follow the restart that runs now (no confirmation: it changes nothing). */
-  | 'attach-restart';
+  | 'attach-restart'
+  /** The manifest put back as its pod last ran healthy on it. */
+  | 'revert'
+  /** $EDITOR on a copy of the manifest: the screen hands the terminal to `breakglass edit`. */
+  | 'edit';
 
 export interface ActionRequest {
   kind: ActionKind;
@@ -80,6 +86,8 @@ export function planAction(request: ActionRequest, facts: NodeFacts): PlannedAct
         resumable: true,
       };
     }
+    case 'revert':
+      return revertAction(view, model, facts, context);
     case 'stop-pod': {
       const name = view.podName ?? view.name;
       const target = { podName: name, namespace: view.namespace ?? '', enabled: view.enabled === true };
@@ -92,6 +100,31 @@ export function planAction(request: ActionRequest, facts: NodeFacts): PlannedAct
     }
     default:
       return null;
+  }
+}
+
+/** A revert of the row's file; a plan that says why when there is nothing to put back. */
+function revertAction(
+  view: PodView,
+  model: NodeModel,
+  facts: NodeFacts,
+  context: PlanContext,
+): PlannedAction {
+  const args = ['revert', view.fileName ?? view.name, '--yes'];
+  try {
+    const params = revertParams(model, facts, view.fileName ?? view.name, {
+      to: null,
+      gateSeconds: undefined,
+      readOnly: false,
+    });
+    return { plan: planOf(revertPod, params, context), args, podKey: view.key };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return {
+      plan: { title: `Revert ${view.file ?? view.name}`, steps: [], notes: [], warnings: [why] },
+      args,
+      podKey: view.key,
+    };
   }
 }
 

@@ -19,6 +19,10 @@ export interface ShownManifest {
   key: string;
   /** The file's lines, sanitized; a note line at the end when it was cut. */
   lines: string[];
+  /** The diff from the last version its pod ran healthy on to this one (sanitized lines); null: none kept. */
+  healthyDiff: { sha256: string; at: string; lines: string[] } | null;
+  /** Why there is no diff to show, in words (this is the last healthy version, none is known). */
+  healthyNote: string | null;
 }
 
 export interface NodeSnapshot extends NodeFacts {

@@ -3,6 +3,7 @@
 // what things mean is decided in the model and in src/ui/state/.
 import { Box, useApp, useWindowSize } from 'ink';
 import { useEffect, useMemo, useState } from 'react';
+import type { Diagnosis } from '../model/diagnosis/types.js';
 import { planAction, unfinishedRestart } from '../procedures/catalog.js';
 import type { ChildCommand } from '../procedures/child.js';
 import { diagnoseSnapshot } from '../store/doctor.js';
@@ -10,6 +11,7 @@ import type { NodeSnapshot } from '../store/snapshot.js';
 import type { Focus, NodeStore } from '../store/store.js';
 import { sanitizeLine } from '../util/sanitize.js';
 import { actionRunner } from './actions.js';
+import { runInTerminal } from './handoff.js';
 import { useKeys } from './hooks/use-keys.js';
 import { useNode } from './hooks/use-node.js';
 import { useUi } from './hooks/use-ui.js';
@@ -40,7 +42,7 @@ const STARTED = Date.now();
 export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
   if (FAULT === 'render' && Date.now() - STARTED > 3_000)
     throw new Error('injected render fault (BREAKGLASS_TUI_FAULT=render)');
-  const { exit } = useApp();
+  const { exit, suspendTerminal } = useApp();
   const { columns, rows: terminalRows } = useWindowSize();
   const width = Math.max(40, columns || 80);
   const height = Math.max(12, terminalRows || 24);
@@ -64,6 +66,7 @@ export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
             key: selected.key,
             path: selected.staticPod?.manifest.path ?? null,
             sha256: selected.staticPod?.manifest.sha256 ?? null,
+            fileName: selected.fileName,
           }
         : null,
     audit: ui.screen === 'audit',
@@ -79,13 +82,23 @@ export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
     : `${kubeletUnit} journal`;
   const manifestLines =
     snapshot.manifestText.value?.key === selected?.key ? (snapshot.manifestText.value?.lines ?? null) : null;
+  const marks = selected?.file ? doctorMarks(diagnosis, selected.file) : [];
+  const shown = snapshot.manifestText.value?.key === selected?.key ? snapshot.manifestText.value : null;
+  const diff =
+    ui.screen === 'manifest' && ui.manifestDiff
+      ? {
+          title: `${selected?.file ?? '?'}: from the last version its pod ran healthy on${shown?.healthyDiff ? ` (${shown.healthyDiff.sha256.slice(0, 12)}, ${shown.healthyDiff.at})` : ''} to now`,
+          lines: shown?.healthyDiff?.lines ?? null,
+          note: shown ? shown.healthyNote : null,
+        }
+      : null;
   const unfinished = unfinishedRestart(snapshot);
   const facts: UiFacts = {
     readOnly,
     pods: model.pods.map((p) => ({ key: p.key, enabled: p.enabled })),
     log: logBuffer,
     logPageSize: Math.max(1, bodyHeight - 2),
-    viewLength: viewLength(ui, snapshot, manifestLines, selected?.findings.length ?? 0),
+    viewLength: viewLength(ui, snapshot, manifestLines, (selected?.findings.length ?? 0) + marks.length),
     viewPageSize: Math.max(1, bodyHeight - 3),
     kubeletUnit,
     runtimeUnit: snapshot.runtimeUnit?.name ?? null,
@@ -129,6 +142,16 @@ export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
       case 'refresh':
         store.refresh();
         return;
+      case 'handoff': {
+        const pod = model.pods.find((p) => p.key === effect.request.target);
+        // The terminal to `breakglass edit` (its editor, its questions), and back to this screen. Not
+        // from inside Ink's read loop (this handler): it reads on after the handler returns and would
+        // start reading the terminal again. The next tick, the loop is done.
+        if (!pod?.fileName) return;
+        const args = [effect.request.kind, pod.fileName];
+        setTimeout(() => void suspendTerminal(() => runInTerminal(child, args)), 0);
+        return;
+      }
     }
   });
 
@@ -171,7 +194,10 @@ export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
             lines={manifestLines}
             error={snapshot.manifestText.error}
             findings={selected?.findings ?? []}
+            marks={marks}
+            diff={diff}
             scroll={ui.scroll}
+            readOnly={readOnly}
           />
         );
       case 'certs':
@@ -215,9 +241,20 @@ export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
 }
 
 function viewLength(ui: UiState, s: NodeSnapshot, manifestLines: string[] | null, findings: number): number {
+  if (ui.screen === 'manifest' && ui.manifestDiff)
+    return s.manifestText.value?.healthyDiff?.lines.length ?? 1;
   if (ui.screen === 'manifest') return (manifestLines?.length ?? 0) + findings;
   if (ui.screen === 'certs') return s.certs.value?.length ?? 0;
   return s.audit.value?.length ?? 0;
+}
+
+/** The manifest lines the doctor's evidence points at, with its finding's title. */
+function doctorMarks(diagnosis: Diagnosis[], file: string): { line: number; text: string }[] {
+  return diagnosis.flatMap((f) =>
+    f.evidence
+      .filter((e) => e.line !== undefined && e.source.endsWith(`/${file}`))
+      .map((e) => ({ line: e.line!, text: sanitizeLine(f.title) })),
+  );
 }
 
 /**

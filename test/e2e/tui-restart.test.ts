@@ -137,6 +137,8 @@ describe('the guided restart in the TUI', {
       assert.equal(await exited, 0);
     } finally {
       fix();
+      tmux?.kill();
+      tmux = null;
     }
   });
 

@@ -55,6 +55,7 @@ export type Intent =
   | { kind: 'rollback' }
   | { kind: 'new-restart' }
   | { kind: 'toggle-cordon' }
+  | { kind: 'toggle-diff' }
   | { kind: 'close' }
   | { kind: 'follow-toggle' }
   | { kind: 'wrap' }
@@ -150,9 +151,13 @@ function viewIntent(mode: KeyMode, input: string, key: KeyPress): Intent | null 
   if (key.pageDown || input === ' ') return { kind: 'page-down' };
   if (key.home || input === 'g') return { kind: 'top' };
   if (key.end || input === 'G') return { kind: 'bottom' };
+  if (mode !== 'manifest') return null;
   // Other pods' manifests without going back: the selection moves.
-  if (mode === 'manifest' && (key.tab || input === 'J' || input === 'K'))
+  if (key.tab || input === 'J' || input === 'K')
     return { kind: 'other-pod', delta: input === 'K' || key.shift ? -1 : 1 };
+  if (input === 'D') return { kind: 'toggle-diff' };
+  if (input === 'R') return { kind: 'action', action: 'revert' };
+  if (input === 'E') return { kind: 'action', action: 'edit' };
   return null;
 }
 

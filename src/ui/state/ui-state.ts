@@ -27,6 +27,8 @@ export interface UiState {
   log: LogViewState;
   /** First line shown in the manifest, certificates and audit views. */
   scroll: number;
+  /** The manifest view shows the diff from the last version its pod ran healthy on. */
+  manifestDiff: boolean;
   message: { text: string; level: 'info' | 'warning' | 'error' } | null;
   /** The change that runs or ran last; its progress overlay shows it. */
   action: ActionState | null;
@@ -73,7 +75,9 @@ export type Effect =
   | { kind: 'quit' }
   | { kind: 'run'; request: ActionRequest }
   | { kind: 'stop-waiting' }
-  | { kind: 'refresh' };
+  | { kind: 'refresh' }
+  /** The terminal handed to a command that needs it (the editor of `breakglass edit`). */
+  | { kind: 'handoff'; request: ActionRequest };
 
 export interface Step {
   state: UiState;
@@ -88,6 +92,7 @@ export function initialUiState(): UiState {
     logSource: { kind: 'journal' },
     log: initialLogView(),
     scroll: 0,
+    manifestDiff: false,
     message: null,
     action: null,
   };
@@ -312,7 +317,11 @@ function viewIntent(state: UiState, i: Intent, facts: UiFacts): Step {
     case 'help':
       return none({ ...state, overlay: { kind: 'help' }, message: null });
     case 'back':
-      return none({ ...state, screen: 'main', scroll: 0 });
+      return none({ ...state, screen: 'main', scroll: 0, manifestDiff: false });
+    case 'toggle-diff':
+      return none({ ...state, manifestDiff: !state.manifestDiff, scroll: 0 });
+    case 'action':
+      return manifestAction(state, i.action, facts);
     case 'up':
       return to(state.scroll - 1);
     case 'down':
@@ -333,6 +342,17 @@ function viewIntent(state: UiState, i: Intent, facts: UiFacts): Step {
     default:
       return none(state);
   }
+}
+
+/** The manifest view's own actions on the pod it shows: revert it, or edit it. */
+function manifestAction(state: UiState, action: ActionKind, facts: UiFacts): Step {
+  if (facts.readOnly) return say(state, 'read-only: breakglass was started with --read-only', 'warning');
+  const pod = facts.pods[Math.min(state.selected, facts.pods.length - 1)];
+  if (!pod || pod.enabled !== true)
+    return say(state, 'only an enabled manifest is reverted or edited', 'warning');
+  if (action === 'edit')
+    return { state, effect: { kind: 'handoff', request: { kind: 'edit', target: pod.key } } };
+  return action === 'revert' ? ask(state, { kind: 'revert', target: pod.key }) : none(state);
 }
 
 /** The journal, then each static pod's containers, and round again. */

@@ -335,10 +335,46 @@ test('manifest view: findings inline under their line', () => {
     ],
   );
   setColors(false);
-  const { lastFrame } = render(
-    <ManifestView title="m" lines={['a: 1']} error={null} findings={[]} scroll={0} width={40} height={6} />,
+  const view = (over: Partial<Parameters<typeof ManifestView>[0]>) =>
+    render(
+      <ManifestView
+        title="m"
+        lines={['a: 1', '- --bogus-flag=true']}
+        error={null}
+        findings={[]}
+        marks={[]}
+        diff={null}
+        scroll={0}
+        width={60}
+        height={8}
+        readOnly={false}
+        {...over}
+      />,
+    );
+  assert.match(view({}).lastFrame() ?? '', /1 {2}a: 1/);
+  // The line the doctor points at, marked with what it says.
+  const marked = text(
+    view({ marks: [{ line: 2, text: 'kube-apiserver exits at start' }] }).lastFrame() ?? '',
   );
-  assert.match(lastFrame() ?? '', /1 {2}a: 1/);
+  assert.match(marked, /2 {2}- --bogus-flag=true\n {3}» kube-apiserver exits at start/);
+  assert.match(marked, /R revert {2}E edit {2}D diff to last healthy/);
+  // The diff from the last healthy version, or why there is none.
+  const diff = [
+    '--- last healthy 0123456789ab',
+    '+++ now',
+    '@@ -1,1 +1,2 @@',
+    ' a: 1',
+    '+- --bogus-flag=true',
+  ];
+  const diffFrame =
+    view({ diff: { title: 'from the last healthy', lines: diff, note: null } }).lastFrame() ?? '';
+  assert.match(diffFrame, /from the last healthy/);
+  assert.match(diffFrame, /^\+- --bogus-flag=true/m);
+  const none = view({
+    diff: { title: 't', lines: null, note: 'no version of it is known healthy yet' },
+  }).lastFrame();
+  assert.match(none ?? '', /no version of it is known healthy yet/);
+  assert.doesNotMatch(view({ readOnly: true }).lastFrame() ?? '', /R revert/);
 });
 
 test('certificates view: expired and expiring certificates stand out, a missing one is not an error', () => {
