@@ -1,4 +1,5 @@
 // How a command talks to the operator, and what its exit code means.
+import { terminalSafeJson } from '../util/sanitize.js';
 
 export const EXIT_OK = 0;
 /** Problems found (an error finding, an unreadable directory, an interrupted change), or the change refused. */
@@ -18,5 +19,5 @@ export interface Io {
 
 /** One JSON value per line, for scripts. */
 export function jsonLine(io: Io, value: unknown): void {
-  io.out(`${JSON.stringify(value)}\n`);
+  io.out(`${terminalSafeJson(value)}\n`);
 }

@@ -119,7 +119,8 @@ export function healthyPodUid(view: PodView): string | null {
   const sp = view.staticPod;
   if (!sp?.pod || view.enabled !== true || view.phase !== 'running') return null;
   if (sp.pod.health && view.health?.ok !== true) return null;
-  const written = sp.manifest.mtimeMs;
+  // mv and cp -p keep an old mtime; the rename that put the bytes here moved the ctime.
+  const written = Math.max(sp.manifest.mtimeMs, sp.manifest.ctimeMs);
   const fresh = view.containers.find(
     (c) => c.state === 'running' && c.startedAt !== null && c.startedAt.getTime() >= written - START_SLACK_MS,
   );

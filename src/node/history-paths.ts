@@ -54,7 +54,8 @@ export function fileNameOfLog(logName: string): Buffer | null {
  * directory ('held'), kubeadm left it in /etc/kubernetes/tmp/kubeadm-backup-manifests-* ('kubeadm-backup'),
  * or `revert` put it back ('revert').
  */
-export type HistorySource = 'seen' | 'held' | 'kubeadm-backup' | 'revert' | 'edit';
+export const HISTORY_SOURCES = ['seen', 'held', 'kubeadm-backup', 'revert', 'edit'] as const;
+export type HistorySource = (typeof HISTORY_SOURCES)[number];
 
 /** The file held these bytes from `at` on (for a kubeadm backup: its directory's mtime). */
 export interface VersionRecord {
@@ -109,9 +110,8 @@ function parseRecord(line: string): HistoryRecord | null {
   }
   if (r.type !== 'version' || typeof r.size !== 'number') return null;
   const source = r.source;
-  if (source !== 'seen' && source !== 'held' && source !== 'kubeadm-backup' && source !== 'revert')
-    return null;
-  return { v: 1, type: 'version', sha256: r.sha256, size: r.size, at: r.at, source };
+  if (!HISTORY_SOURCES.includes(source as HistorySource)) return null;
+  return { v: 1, type: 'version', sha256: r.sha256, size: r.size, at: r.at, source: source as HistorySource };
 }
 
 export function historyLine(record: HistoryRecord): string {

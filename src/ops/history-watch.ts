@@ -47,6 +47,9 @@ WantedBy=multi-user.target
 `,
     [WATCH_SERVICE_UNIT]: `[Unit]
 Description=breakglass: record the static pod manifests' versions in its history
+# A burst of changes (an editor's saves and swap files) must not trip systemd's start limit: the path
+# unit would fail and watch no more.
+StartLimitIntervalSec=0
 
 [Service]
 Type=oneshot
@@ -72,6 +75,8 @@ export function installWatch(ctx: WatchContext): Promise<WatchResult> {
       await loadUnits(control, ctx.root, unitDir, notes);
       await control.enableUnitFiles([WATCH_PATH_UNIT]);
       await control.startUnit(WATCH_PATH_UNIT, { timeoutMs: 30_000 });
+      // The directory as it is now, so the first hand edit has its version before it.
+      await control.startUnit(WATCH_SERVICE_UNIT, { timeoutMs: 60_000 });
     } catch (err) {
       audit(ctx, 'install-watch', 'failed', err instanceof Error ? err.message : String(err));
       throw err instanceof BreakglassError ? err : new BreakglassError(errnoMessage(err), 'systemd');

@@ -5,6 +5,7 @@ import type { NodeFacts } from '../model/facts.js';
 import { historyView, revertChoice, versionsOf } from '../model/manifest-history.js';
 import type { NodeModel } from '../model/node.js';
 import { readHistoryLog, readHistoryObject } from '../sources/manifest-history.js';
+import { sameDecodedPod } from '../sources/manifests/edit-lint.js';
 import { parseManifestText } from '../sources/manifests/parse.js';
 import { BreakglassError } from '../util/errors.js';
 import { sha256 } from '../util/fsx.js';
@@ -62,6 +63,7 @@ export function revertParams(model: NodeModel, facts: NodeFacts, name: string, a
     target: { ...choice.version, data: target },
     endpoint: pod.readiness ?? pod.health,
     gateSeconds: ask.gateSeconds ?? REVERT_GATE_SECONDS,
+    samePod: sameDecodedPod(data.toString('utf8'), target.toString('utf8')),
     history: {
       stateDir,
       manifests: facts.layout.manifests.value,

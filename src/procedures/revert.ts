@@ -27,6 +27,8 @@ export interface RevertParams extends PodSubject {
   history: HistoryContext;
   /** What put these bytes there, as the history records it: a revert (default) or an edit. */
   recordAs?: 'revert' | 'edit';
+  /** The bytes put in place decode to the pod that runs (a comment, formatting): kubelet keeps it. */
+  samePod?: boolean;
 }
 
 interface RevertState {
@@ -89,7 +91,9 @@ export const revertPod: Procedure<RevertParams, RevertState> = {
     {
       id: 'gate',
       describe: (p) =>
-        `kubelet notices at once through inotify (or within 20 s): ${gateText(p.endpoint, p.gateSeconds)}`,
+        p.samePod
+          ? `the pod decodes the same (kubelet keeps it running, no new container): gate: it still runs${p.endpoint ? ` and ${endpointText(p.endpoint)} answers` : ''}`
+          : `kubelet notices at once through inotify (or within 20 s): ${gateText(p.endpoint, p.gateSeconds)}`,
       run: async (ctx, p, state) => {
         const result = await passGate(ctx, {
           pod: p,
@@ -97,7 +101,7 @@ export const revertPod: Procedure<RevertParams, RevertState> = {
           before: state.before,
           since: state.since,
           seconds: p.gateSeconds,
-          accept: (c) => p.target.podUids.includes(c.podUid),
+          accept: (c) => p.samePod === true || p.target.podUids.includes(c.podUid),
         });
         if (!result.ok) {
           return {

@@ -66,3 +66,15 @@ export function escapeName(name: string): string {
 export function hasControlCharacters(name: string): boolean {
   return escapeName(name) !== name.replaceAll('\\', '\\\\');
 }
+
+// JSON.stringify escapes C0 controls only: C1 (0x9b is a CSI on many terminals) and bidi controls in a
+// string from the node would reach a terminal that shows the JSON raw.
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** JSON text with every character a terminal could act on written as a \u escape: the same value. */
+export function terminalSafeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    JSON_UNSAFE,
+    (ch) => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  );
+}

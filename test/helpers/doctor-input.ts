@@ -153,6 +153,7 @@ function dir(name: string, files: Record<string, string>): ManifestDirSnapshot {
         gid: 0,
         size: text.length,
         mtimeMs: 0,
+        ctimeMs: 0,
         sha256: null,
         text,
         pods: parsed.pods,

@@ -154,6 +154,38 @@ describe('breakglass edit on the lab', {
     assert.ok(await healthy('kube-apiserver'), "the API server's /healthz answers");
   });
 
+  test('a comment added: the same pod to kubelet, which keeps it running; the gate says so and passes', async () => {
+    const before = keep('kube-scheduler');
+    const old = runningContainers(runtime, 'kube-scheduler');
+    const r = edit(
+      'kube-scheduler',
+      editor('comment', `sed -i '1i # checked by the on-call, 2026-12-01' "$1"`),
+      ['--yes', '--gate-timeout', '30'],
+    );
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /the pod decodes the same \(kubelet keeps it running, no new container\)/);
+    assert.deepEqual(runningContainers(runtime, 'kube-scheduler'), old, 'the same container runs');
+    const history = breakglass(['history', 'kube-scheduler', '--json', ...flags]).stdout;
+    assert.ok(
+      history.includes(sha256(fs.readFileSync(file('kube-scheduler')))),
+      'the edit is in the history',
+    );
+    assert.match(history, /"source":\s*"edit"/);
+    fs.writeFileSync(file('kube-scheduler'), before);
+  });
+
+  test('a manifest that does not parse is repaired with edit: kubelet runs the pod again', async () => {
+    const before = keep('kube-scheduler');
+    // The history has the healthy version (the path unit or the TUI records it): kubelet keeps that pod
+    // while the file does not parse, and the repair gives its bytes back.
+    assert.equal(breakglass(['history', '--record', ...flags]).status, 0);
+    fs.writeFileSync(file('kube-scheduler'), `${before.toString('utf8')}  broken: [unclosed\n`);
+    const r = edit('kube-scheduler', editor('repair', `sed -i '/broken: \\[unclosed/d' "$1"`), ['--yes']);
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.ok(fs.readFileSync(file('kube-scheduler')).equals(before), 'the repaired bytes');
+    assert.ok(await healthy('kube-scheduler'));
+  });
+
   for (const point of ['replace-after-intent', 'replace-after-temp', 'replace-after-rename']) {
     test(`kill -9 of an edit at ${point}: recover leaves the manifest exactly once, old or new, whole`, async () => {
       const before = keep('kube-scheduler');

@@ -1,9 +1,11 @@
 // One file of the manifest directory, as kubelet's file source decodes it, and the pod the stand-in runs
 // for it (in the lab's images, with its hostPath mounts under --root).
+
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { rootPath } from '../../../src/node/root-fs.js';
+import { decodedForm } from '../../../src/sources/manifests/edit-lint.js';
 import { parseManifestText } from '../../../src/sources/manifests/parse.js';
 import type {
   ContainerSpec as ManifestContainer,
@@ -89,7 +91,8 @@ export function sourcePodFor(
     namespace: manifest.namespace,
     nodeName: node.nodeName,
     file: path.posix.join(node.manifestNodeDir, fileName),
-    content,
+    // kubelet hashes the decoded pod, not the file's bytes: a comment gives the same UID.
+    content: decodedForm(content) ?? content,
     labels: manifest.labels,
     containers: manifest.containers.map((container) => labContainer(container, manifest, node.root)),
   };

@@ -1,6 +1,7 @@
 // `breakglass doctor [--json]`: one look at every source (the manifests, the runtime, kubelet's unit and
 // journal, the probes, etcd, the disks, the certificates), then what is wrong, the most likely root
 // cause first, each with its evidence, its consequences and the fix. Exit 0 when nothing is wrong.
+
 import { diagnose, somethingWrong } from '../../model/diagnosis/diagnose.js';
 import type { NodeFacts } from '../../model/facts.js';
 import { nodeModel } from '../../model/node.js';
@@ -8,6 +9,7 @@ import { doctorInput } from '../../store/doctor.js';
 import type { NodeSnapshot } from '../../store/snapshot.js';
 import { ALL_FEEDS, NodeStore } from '../../store/store.js';
 import { waitFor } from '../../store/watch.js';
+import { terminalSafeJson } from '../../util/sanitize.js';
 import type { CliArgs } from '../args.js';
 import { EXIT_OK, EXIT_PROBLEMS, type Io } from '../io.js';
 import { discover, storeOptions } from '../node.js';
@@ -34,7 +36,7 @@ export async function doctor(args: CliArgs, io: Io): Promise<number> {
     const snapshot = store.snapshot;
     const findings = diagnose(doctorInput(snapshot));
     const report = doctorJson(findings, unread(snapshot));
-    io.out(args.flags.json ? `${JSON.stringify(report, null, 2)}\n` : doctorText(report));
+    io.out(args.flags.json ? `${terminalSafeJson(report, 2)}\n` : doctorText(report));
     return somethingWrong(findings) ? EXIT_PROBLEMS : EXIT_OK;
   } finally {
     await store.close();
@@ -52,6 +54,8 @@ function unread(s: NodeSnapshot): string[] {
   if (s.runtimeUnit) slot(`${s.runtimeUnit.name} over D-Bus`, s.runtimeUnit.at);
   slot('free space (statfs)', s.vitals.at);
   slot('certificates', s.certs.at);
+  // kubelet's journal: its backlog is what names why kubelet fails (journalctl says something, or why not).
+  if (s.journal.total === 0) out.push(`${s.kubeletUnit.name}'s journal`);
   if (hasEtcd(s)) slot("etcd's metrics", s.etcd.at);
   const unprobed = nodeModel(s).pods.filter(
     (p) => p.enabled && p.staticPod?.pod?.health && !s.health.has(p.name),

@@ -5,13 +5,14 @@
 // that does not lint stays where it was written: edit it again, or drop it.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { historyView } from '../../model/manifest-history.js';
+import { historyView, versionsOf } from '../../model/manifest-history.js';
 import { nodeModel } from '../../model/node.js';
 import { dropWorkingCopy, openWorkingCopy, type WorkingCopy } from '../../ops/edit-copy.js';
 import { checkMayChange } from '../../ops/guard.js';
 import { editPod } from '../../procedures/edit.js';
 import { REVERT_GATE_SECONDS, type RevertParams } from '../../procedures/revert.js';
-import { lintEdit } from '../../sources/manifests/edit-lint.js';
+import { readHistoryLog, readHistoryObject } from '../../sources/manifest-history.js';
+import { decodedForm, lintEdit, sameDecodedPod } from '../../sources/manifests/edit-lint.js';
 import { parseManifestText } from '../../sources/manifests/parse.js';
 import { BreakglassError } from '../../util/errors.js';
 import { sha256 } from '../../util/fsx.js';
@@ -54,7 +55,7 @@ export async function edit(args: CliArgs, io: Io): Promise<number> {
     }
     const podId = pod
       ? { name: pod.name, namespace: pod.namespace }
-      : { name: view.name, namespace: 'kube-system' };
+      : brokenPodId(view.fileName, stateDir, nodeName);
     const lint = lintEdit(edited.toString('utf8'), current.toString('utf8'), podId, nodeName);
     for (const f of lint.findings) {
       const at = f.line === undefined ? '' : `:${f.line}${f.column === undefined ? '' : `:${f.column}`}`;
@@ -106,13 +107,14 @@ export async function edit(args: CliArgs, io: Io): Promise<number> {
       source: 'edit',
       healthy: false,
       healthyAt: null,
-      podUids: [],
+      podUids: podUidsOfSamePod(stateDir, view.fileName, edited),
       data: edited,
     },
     endpoint: target.readiness ?? target.health,
     gateSeconds: args.flags.gateTimeout ?? REVERT_GATE_SECONDS,
     history: { stateDir, manifests: facts.layout.manifests.value, readOnly: args.flags.readOnly },
     recordAs: 'edit',
+    samePod: sameDecodedPod(current.toString('utf8'), edited.toString('utf8')),
   };
   const code = await runProcedureCommand(args, io, {
     procedure: editPod,
@@ -146,4 +148,35 @@ function runEditor(copy: WorkingCopy): void {
       `the editor (${editor}) exited with ${r.status ?? r.signal}: nothing put in place; the copy is kept in ${escapeName(copy.path)}`,
       'editor',
     );
+}
+
+/**
+ * The pod a manifest that does not decode stands for: the last version in its history that did, else
+ * its file name (kubeadm names the file after the pod) in kube-system.
+ */
+function brokenPodId(
+  fileName: string,
+  stateDir: string,
+  nodeName: string,
+): { name: string; namespace: string } {
+  for (const v of versionsOf(readHistoryLog(stateDir, fileName).records)) {
+    const data = readHistoryObject(stateDir, v.sha256);
+    const pod = data ? parseManifestText(data.toString('utf8'), nodeName).pods[0] : undefined;
+    if (pod) return { name: pod.name, namespace: pod.namespace };
+  }
+  return { name: fileName.replace(/\.(ya?ml|json)$/, ''), namespace: 'kube-system' };
+}
+
+/**
+ * The pods the history saw healthy on a version that decodes as the edit does: kubelet hashes the
+ * decoded pod, so an edit back to such a version (a broken file repaired before kubelet dropped the pod)
+ * keeps that pod running, and no new container comes.
+ */
+function podUidsOfSamePod(stateDir: string, fileName: string, edited: Buffer): string[] {
+  const form = decodedForm(edited.toString('utf8'));
+  if (form === null) return [];
+  return versionsOf(readHistoryLog(stateDir, fileName).records).flatMap((v) => {
+    const data = v.podUids.length > 0 ? readHistoryObject(stateDir, v.sha256) : null;
+    return data && decodedForm(data.toString('utf8')) === form ? v.podUids : [];
+  });
 }

@@ -1,6 +1,7 @@
 // `breakglass lint`: the findings about the manifest directory, as kubelet would load it.
+
 import { allFindings, countBySeverity } from '../../model/static-pods.js';
-import { escapeName } from '../../util/sanitize.js';
+import { escapeName, terminalSafeJson } from '../../util/sanitize.js';
 import type { CliArgs } from '../args.js';
 import { EXIT_OK, EXIT_PROBLEMS, type Io, jsonLine } from '../io.js';
 import { readNode } from '../node.js';
@@ -16,7 +17,7 @@ export async function lint(args: CliArgs, io: Io): Promise<number> {
   const findings = allFindings(manifests);
   io.out(
     args.flags.json
-      ? `${JSON.stringify({ dir: manifests.dir, findings }, null, 2)}\n`
+      ? `${terminalSafeJson({ dir: manifests.dir, findings }, 2)}\n`
       : lintText(findings, manifests.dir),
   );
   return countBySeverity(findings).errors > 0 ? EXIT_PROBLEMS : EXIT_OK;

@@ -1,11 +1,12 @@
 // `breakglass logs NAME`: a static pod's container log, from the runtime when it answers, else straight
 // from kubelet's files; -f follows it across restarts.
+
 import { nodeModel } from '../../model/node.js';
 import { resolvePodTarget } from '../../model/pod-target.js';
 import { streamPodLogs } from '../../sources/runtime/pod-logs.js';
 import { connectRuntime } from '../../sources/runtime/read-once.js';
 import type { LogLine } from '../../sources/runtime/types.js';
-import { escapeName } from '../../util/sanitize.js';
+import { escapeName, terminalSafeJson } from '../../util/sanitize.js';
 import type { CliArgs } from '../args.js';
 import { EXIT_OK, type Io } from '../io.js';
 import { readNode } from '../node.js';
@@ -20,7 +21,7 @@ export async function logs(args: CliArgs, io: Io): Promise<number> {
       : null;
   const runtime = connected && !('error' in connected) ? connected.runtime : null;
   const sink = {
-    line: (line: LogLine) => io.out(args.flags.json ? `${JSON.stringify(line)}\n` : `${line.text}\n`),
+    line: (line: LogLine) => io.out(args.flags.json ? `${terminalSafeJson(line)}\n` : `${line.text}\n`),
     note: (text: string) => io.err(`breakglass: ${escapeName(text)}\n`),
   };
   const place = {

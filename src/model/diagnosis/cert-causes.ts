@@ -118,8 +118,8 @@ function renewFix(c: CertificateInfo) {
   }
   if (c.name === 'kubelet.conf') {
     return fix(
-      'kubeadm does not renew kubelet.conf: point it at the rotating /var/lib/kubelet/pki/kubelet-client-current.pem, or make it again',
-      'kubeadm init phase kubeconfig kubelet && breakglass restart-unit kubelet.service',
+      "kubeadm does not renew kubelet.conf: move it aside (with /var/lib/kubelet/pki/kubelet-client*), make a new one for this node from a control plane's CA (kubeadm's runbook: kubeadm kubeconfig user --org system:nodes --client-name system:node:<node>), then restart kubelet; with rotation on it then points at kubelet-client-current.pem",
+      'kubeadm kubeconfig user --org system:nodes --client-name system:node:$(hostname) > /etc/kubernetes/kubelet.conf.new',
     );
   }
   return fix(

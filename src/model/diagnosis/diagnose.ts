@@ -56,8 +56,18 @@ export function diagnose(input: DoctorInput): Diagnosis[] {
   }
 
   for (const c of causes) c.consequences.push(...consequencesOf(c, causes, down, byName));
+  // The root cause first: among equally severe findings, one that explains something down (or a change
+  // breakglass left half done) before one that explains nothing, then the deeper layer.
+  const weight = (c: Cause) =>
+    c.rank === LAYER.interrupted ||
+    (c.explains === 'all' ? down.size > 0 : [...c.explains].some((name) => down.has(name)))
+      ? 0
+      : 1;
   return causes
-    .sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.rank - b.rank)
+    .sort(
+      (a, b) =>
+        SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || weight(a) - weight(b) || a.rank - b.rank,
+    )
     .map(({ rank: _rank, explains: _explains, ...finding }) => finding);
 }
 

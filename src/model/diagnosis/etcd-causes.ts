@@ -2,7 +2,7 @@
 // peers gone (quorum), and a disk too slow for its WAL. Pure.
 import { escapeName } from '../../util/sanitize.js';
 import { type Cause, cause, evidence, fix, LAYER } from './cause.js';
-import type { DoctorInput } from './types.js';
+import type { DoctorInput, EtcdWord } from './types.js';
 
 const WRITERS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 /** etcd's heartbeat: fsyncs slower than this make followers miss it and call elections. */
@@ -17,6 +17,7 @@ export function etcdCauses({ facts, etcd }: DoctorInput): Cause[] {
   const source = 'etcd Maintenance.Status';
   if (word && etcd) {
     const size = `database ${gib(word.dbSizeBytes)} of its ${gib(word.quotaBytes)} quota`;
+    const etcdctl = etcdctlCommand(word);
     if (word.errors.some((e) => /NOSPACE/i.test(e))) {
       out.push(
         cause(LAYER.etcd, WRITERS, {
@@ -29,8 +30,8 @@ export function etcdCauses({ facts, etcd }: DoctorInput): Cause[] {
             evidence(size, source, etcd.at),
           ],
           fix: fix(
-            'compact to the current revision, defragment this member, then disarm the alarm (the step people forget)',
-            'etcdctl endpoint status -w json; etcdctl compact <revision>; etcdctl defrag; etcdctl alarm disarm',
+            'compact to the current revision, defragment every member (each blocks while it runs), then disarm the alarm (the step people forget)',
+            `${etcdctl} endpoint status -w json   (its revision); ${etcdctl} compact <revision>; ${etcdctl} defrag --cluster; ${etcdctl} alarm disarm`,
           ),
         }),
       );
@@ -42,26 +43,15 @@ export function etcdCauses({ facts, etcd }: DoctorInput): Cause[] {
           title: `etcd's ${size}: at its quota it raises NOSPACE and refuses every write`,
           subject: 'etcd',
           evidence: [evidence(size, source, etcd.at)],
-          fix: fix('compact and defragment before it fills', 'etcdctl compact <revision>; etcdctl defrag'),
-        }),
-      );
-    }
-    const corrupt = word.errors.find((e) => /CORRUPT/i.test(e));
-    if (corrupt) {
-      out.push(
-        cause(LAYER.etcd, ['etcd', ...WRITERS], {
-          code: 'etcd-corrupt',
-          severity: 'error',
-          title: "etcd raised its CORRUPT alarm: this member's data differs from its peers'",
-          subject: 'etcd',
-          evidence: [evidence(escapeName(corrupt), source, etcd.at)],
           fix: fix(
-            'restore this member from a snapshot (breakglass snapshot takes one from a healthy member)',
-            null,
+            'compact and defragment every member before it fills',
+            `${etcdctl} compact <revision>; ${etcdctl} defrag --cluster`,
           ),
         }),
       );
     }
+    const corrupt = word.errors.find((e) => /CORRUPT/i.test(e));
+    if (corrupt) out.push(corruptCause(word, corrupt, etcd.at));
     if (word.peersDown.length > 0) {
       const alive = word.members - word.peersDown.length;
       const quorum = Math.floor(word.members / 2) + 1;
@@ -146,4 +136,32 @@ export function fsyncSeverity(
   if (p99Ms >= FSYNC_ELECTION_MS)
     return observations >= MIN_FSYNCS ? 'error' : observations >= 3 ? 'warning' : 'info';
   return observations >= MIN_FSYNCS ? 'warning' : 'info';
+}
+
+/** etcd's CORRUPT alarm names the member whose data differs: this one, or a peer to fix on its node. */
+function corruptCause(word: EtcdWord, alarm: string, at: string): Cause {
+  // etcd words an alarm as `memberID:<decimal id> alarm:CORRUPT`, the IDs as the member list gives them.
+  const id = /memberID:(\d+)/.exec(alarm)?.[1] ?? null;
+  const self = id === null || id === word.memberId;
+  const name = id === null ? 'a member' : escapeName(word.memberNames[id] ?? id);
+  const fixText = !self
+    ? `the data of ${name} differs: fix it on that member's node (remove it and add it back empty), not here`
+    : word.members > 1
+      ? 'remove this member and add it back with an empty data directory: it takes the data from the others (etcdctl member remove, member add; keep the old data directory aside)'
+      : 'a single member: restore it from the newest snapshot (breakglass snapshot writes them to <state-dir>/snapshots) with etcdutl snapshot restore, into a new data directory';
+  return cause(LAYER.etcd, self ? ['etcd', ...WRITERS] : [], {
+    code: 'etcd-corrupt',
+    severity: 'error',
+    title: `etcd raised its CORRUPT alarm: the data of ${self ? 'this member' : name} differs from its peers'`,
+    subject: 'etcd',
+    evidence: [evidence(escapeName(alarm), 'etcd Maintenance.Status', at)],
+    fix: fix(fixText, null),
+  });
+}
+
+/** etcdctl pointed at this member with kubeadm's client certificate. */
+function etcdctlCommand(word: EtcdWord): string {
+  const a = word.access;
+  const [url, ca, cert, key] = [a.url, a.caFile, a.certFile, a.keyFile].map(escapeName);
+  return `ETCDCTL_API=3 etcdctl --endpoints ${url} --cacert ${ca} --cert ${cert} --key ${key}`;
 }

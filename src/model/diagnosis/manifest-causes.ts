@@ -20,7 +20,12 @@ const UNPARSABLE = new Set([
 export function manifestCauses(input: DoctorInput): Cause[] {
   const out: Cause[] = [];
   for (const pod of input.model.pods) {
-    if (pod.enabled && pod.loadedByKubelet && pod.phase === 'broken') out.push(brokenManifest(pod, input));
+    const stray = pod.findings.some((f) => f.code === 'stray-copy');
+    // A stray file that does not parse (vim's 4913, a torn backup) is a leftover, not a component gone.
+    if (pod.enabled && pod.loadedByKubelet && pod.phase === 'broken' && stray)
+      out.push(strayLeftover(pod, input));
+    else if (pod.enabled && pod.loadedByKubelet && pod.phase === 'broken')
+      out.push(brokenManifest(pod, input));
     else if (pod.enabled && pod.staticPod?.pod && pod.findings.some((f) => f.severity === 'error'))
       out.push(...copyCauses(pod, input));
     if (pod.phase === 'still-running') out.push(stillRunning(pod));
@@ -113,6 +118,22 @@ function copyCauses(pod: PodView, { facts }: DoctorInput): Cause[] {
     ];
   }
   return [];
+}
+
+function strayLeftover(pod: PodView, { facts }: DoctorInput): Cause {
+  const path = manifestPath(pod, facts.layout.manifests.value);
+  return cause(LAYER.manifest, [], {
+    code: 'stray-copy',
+    severity: 'warning',
+    title: `${pod.file} is a leftover in the manifest directory (an editor's or a backup's): kubelet tries it as a pod and rejects it on every re-list`,
+    subject: null,
+    evidence: pod.findings.map((f) => findingEvidence(f, path)),
+    fix: fix(
+      'move it out of the manifest directory (kept in the holding directory, not deleted)',
+      `breakglass disable ${escapeName(pod.fileName ?? pod.name)}`,
+      { action: 'disable', target: pod.fileName },
+    ),
+  });
 }
 
 function stillRunning(pod: PodView): Cause {

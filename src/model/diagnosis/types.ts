@@ -99,6 +99,11 @@ export interface EtcdWord {
   /** Peers that did not answer, by name; empty for a single member. */
   peersDown: { name: string; error: string }[];
   members: number;
+  /** This member's ID (decimal, as etcd's alarms write it), and every member's name by ID. */
+  memberId: string;
+  memberNames: Record<string, string>;
+  /** How etcdctl reaches this member, for the fixes' commands. */
+  access: { url: string; caFile: string; certFile: string; keyFile: string };
 }
 
 export interface DoctorInput {

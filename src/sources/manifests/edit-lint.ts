@@ -1,5 +1,6 @@
 // Whether an edited manifest may replace the one kubelet runs: it must parse, be one Pod with the same
 // name and namespace, and bring no error the file did not have. Pure: text in, findings out.
+import { parse as parseYaml } from 'yaml';
 import { escapeName } from '../../util/sanitize.js';
 import { parseManifestText } from './parse.js';
 import type { Finding } from './types.js';
@@ -36,4 +37,33 @@ export function lintEdit(
     });
   }
   return { ok: !findings.some((f) => f.severity === 'error'), findings };
+}
+
+/**
+ * Whether two manifests decode to the same object (a comment, the order of keys or the quoting changed):
+ * kubelet hashes the decoded pod into its UID, so it keeps such a pod running and starts no new one.
+ */
+export function sameDecodedPod(a: string, b: string): boolean {
+  const x = decodedForm(a);
+  return x !== null && x === decodedForm(b);
+}
+
+/** The decoded object in one canonical text (keys sorted): what kubelet's hash of the pod depends on. */
+export function decodedForm(text: string): string | null {
+  try {
+    return canonical(parseYaml(text, { version: '1.1' }));
+  } catch {
+    return null;
+  }
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([x], [y]) =>
+      x < y ? -1 : x > y ? 1 : 0,
+    );
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }

@@ -88,6 +88,7 @@ export function readEntry(dir: string, rawName: Buffer, options: ScanOptions): M
     gid: 0,
     size: 0,
     mtimeMs: 0,
+    ctimeMs: 0,
     sha256: null,
     text: null,
     pods: [],
@@ -275,6 +276,7 @@ function fillStat(file: ManifestFile, stat: fs.Stats): void {
   file.gid = stat.gid;
   file.size = stat.size;
   file.mtimeMs = stat.mtimeMs;
+  file.ctimeMs = stat.ctimeMs;
 }
 
 function describeType(stat: fs.Stats): string {

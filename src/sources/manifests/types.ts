@@ -72,6 +72,8 @@ export interface ManifestFile {
   gid: number;
   size: number;
   mtimeMs: number;
+  /** A rename (mv) changes it, not mtime: when the file last took these bytes is the later of the two. */
+  ctimeMs: number;
   sha256: string | null;
   /** The content as read (valid UTF-8, at most LARGE_MANIFEST_BYTES), for pointing at its lines; else null. */
   text: string | null;

@@ -103,6 +103,14 @@ async function readEtcdWord(host: FeedHost): Promise<DoctorInput['etcd']> {
         quotaBytes: quota > 0 ? quota : ETCD_DEFAULT_QUOTA,
         peersDown,
         members: cluster.members.filter((m) => !m.isLearner).length,
+        memberId: cluster.self.memberId,
+        memberNames: Object.fromEntries(cluster.members.map((m) => [m.id, m.name || m.id])),
+        access: {
+          url: access.url,
+          caFile: access.caFile,
+          certFile: access.certFile,
+          keyFile: access.keyFile,
+        },
       },
     };
   } catch (err) {

@@ -25,6 +25,7 @@ function manifestDir(files: [string, string][]): ManifestDirSnapshot {
         gid: 0,
         size: text.length,
         mtimeMs: 0,
+        ctimeMs: 0,
         sha256: null,
         text,
         pods: parseManifestText(text, 'm1').pods,

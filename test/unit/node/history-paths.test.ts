@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   fileNameOfLog,
+  HISTORY_SOURCES,
   type HistoryRecord,
   historyKeyOf,
   historyLine,
@@ -45,4 +46,12 @@ test('plain file names are their own key; others are hex, and both come back exa
   assert.deepEqual(fileNameOfLog('etcd.yaml.jsonl'), Buffer.from('etcd.yaml'));
   assert.equal(fileNameOfLog('lock'), null);
   assert.equal(fileNameOfLog('%zz.jsonl'), null);
+});
+
+test('every source a version is written with reads back (an applied edit, a revert, a kubeadm backup)', () => {
+  for (const source of HISTORY_SOURCES) {
+    const written: HistoryRecord = { ...record, source };
+    assert.deepEqual(parseHistoryLog(`${historyLine(written)}\n`).records, [written], source);
+  }
+  assert.equal(parseHistoryLog(`${historyLine({ ...record, source: 'nonsense' as never })}\n`).skipped, 1);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { escapeName, sanitizeLine, sanitizeText } from '../../../src/util/sanitize.js';
+import { escapeName, sanitizeLine, sanitizeText, terminalSafeJson } from '../../../src/util/sanitize.js';
 
 const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 
@@ -70,4 +70,12 @@ test('fuzz: no output of sanitizeText or escapeName holds a raw control characte
     assert.doesNotMatch(sanitizeText(input).replace(/[\t\n]/g, ''), RAW_CONTROL);
     assert.doesNotMatch(escapeName(input), RAW_CONTROL);
   }
+});
+
+test('JSON for a terminal: C1 and bidi controls written as \\u escapes, the value unchanged', () => {
+  const value = { name: 'evil\u009b2J\u202e.yaml', plain: 'ok é' };
+  const text = terminalSafeJson(value);
+  assert.doesNotMatch(text, /[\u0080-\u009f\u202a-\u202e]/);
+  assert.match(text, /\\u009b2J\\u202e/);
+  assert.deepEqual(JSON.parse(text), value);
 });

@@ -218,6 +218,33 @@ test('a stray copy kubelet runs is blamed, and the duplicate on the copy', () =>
   assert.match(f!.fix.command!, /breakglass disable kube-apiserver\.yaml\.bak/);
 });
 
+test('an expired certificate that breaks nothing down ranks after the bad flag that is the outage', () => {
+  const apiserver = withFlag(kubeadmManifest('kube-apiserver'), '--bogus-flag=true');
+  const cert = {
+    name: 'front-proxy-client',
+    kind: 'certificate',
+    path: '/etc/kubernetes/pki/front-proxy-client.crt',
+    status: 'expired',
+    notBefore: new Date(NOW - 400 * 86_400_000),
+    notAfter: new Date(NOW - 30 * 86_400_000),
+    subject: 'CN=front-proxy-client',
+  };
+  const input = doctorNode({
+    files: files({ 'kube-apiserver.yaml': apiserver }),
+    containers: { 'kube-apiserver': crashLoop },
+    health: {
+      'kube-apiserver': { ok: false, statusCode: null, error: 'refused' },
+      'kube-controller-manager': HTTP_500,
+    },
+    crashLogs: { 'kube-apiserver': [line('Error: unknown flag: --bogus-flag')] },
+    facts: { certs: { value: [cert], error: null, at: NOW } } as never,
+  });
+  assert.deepEqual(
+    diagnose(input).map((f) => f.code),
+    ['bad-flag', 'certificate-expired'],
+  );
+});
+
 test('WAL fsync: since etcd started only a hint; a few slow fsyncs a warning; many slow ones an error', () => {
   assert.equal(fsyncSeverity('since-start', 5_000, 500), 'info');
   assert.equal(fsyncSeverity('interval', 2, 500), 'info');
@@ -225,4 +252,79 @@ test('WAL fsync: since etcd started only a hint; a few slow fsyncs a warning; ma
   assert.equal(fsyncSeverity('interval', 50, 150), 'error');
   assert.equal(fsyncSeverity('interval', 5, 30), 'info');
   assert.equal(fsyncSeverity('interval', 50, 30), 'warning');
+});
+
+const etcdWord = (
+  over: Partial<NonNullable<NonNullable<ReturnType<typeof doctorNode>['etcd']>['word']>>,
+) => ({
+  at: new Date(NOW).toISOString(),
+  error: null,
+  word: {
+    errors: [],
+    dbSizeBytes: 100 * 1024 ** 2,
+    quotaBytes: 2 * 1024 ** 3,
+    peersDown: [],
+    members: 3,
+    memberId: '111',
+    memberNames: { '111': 'm1', '222': 'm2', '333': 'm3' },
+    access: {
+      url: 'https://127.0.0.1:2379',
+      caFile: '/pki/etcd/ca.crt',
+      certFile: '/pki/c.crt',
+      keyFile: '/pki/c.key',
+    },
+    ...over,
+  },
+});
+
+test("etcd's NOSPACE alarm: writes refused; the fix compacts, defragments every member and disarms", () => {
+  const input = {
+    ...doctorNode(),
+    etcd: etcdWord({ errors: ['memberID:111 alarm:NOSPACE '], dbSizeBytes: 2 * 1024 ** 3 }),
+  };
+  const [f] = diagnose(input);
+  assert.equal(f!.code, 'etcd-nospace');
+  assert.match(f!.title, /refuses every write \(database 2\.0 GiB of its 2\.0 GiB quota\)/);
+  assert.match(
+    f!.fix.command!,
+    /--endpoints https:\/\/127\.0\.0\.1:2379 --cacert \/pki\/etcd\/ca\.crt .* defrag --cluster; .* alarm disarm$/,
+  );
+  const near = diagnose({ ...doctorNode(), etcd: etcdWord({ dbSizeBytes: 1.8 * 1024 ** 3 }) });
+  assert.deepEqual(
+    near.map((x) => [x.code, x.severity]),
+    [['etcd-nospace', 'warning']],
+  );
+});
+
+test("etcd's CORRUPT alarm names whose data differs: this member, or a peer to fix on its own node", () => {
+  const mine = diagnose({ ...doctorNode(), etcd: etcdWord({ errors: ['memberID:111 alarm:CORRUPT '] }) })[0]!;
+  assert.match(mine.title, /the data of this member differs/);
+  assert.match(mine.fix.text, /remove this member and add it back with an empty data directory/);
+  const peer = diagnose({ ...doctorNode(), etcd: etcdWord({ errors: ['memberID:222 alarm:CORRUPT '] }) })[0]!;
+  assert.match(peer.title, /the data of m2 differs/);
+  assert.match(peer.fix.text, /fix it on that member's node/);
+  const alone = diagnose({
+    ...doctorNode(),
+    etcd: etcdWord({ errors: ['memberID:111 alarm:CORRUPT '], members: 1 }),
+  })[0]!;
+  assert.match(alone.fix.text, /restore it from the newest snapshot/);
+});
+
+test('etcd peers gone: quorum lost is an error, one missing of three a warning', () => {
+  const lost = diagnose({
+    ...doctorNode(),
+    etcd: etcdWord({
+      peersDown: [
+        { name: 'm2', error: 'refused' },
+        { name: 'm3', error: 'refused' },
+      ],
+    }),
+  });
+  assert.deepEqual([lost[0]!.code, lost[0]!.severity], ['etcd-peers-down', 'error']);
+  assert.match(lost[0]!.title, /quorum is lost/);
+  const one = diagnose({
+    ...doctorNode(),
+    etcd: etcdWord({ peersDown: [{ name: 'm2', error: 'refused' }] }),
+  });
+  assert.deepEqual([one[0]!.code, one[0]!.severity], ['etcd-peers-down', 'warning']);
 });
