@@ -16,7 +16,7 @@ import {
 } from '../node/history-paths.js';
 import { historyFiles, historyObjects, readHistoryLog } from '../sources/manifest-history.js';
 import { BreakglassError } from '../util/errors.js';
-import { exists, fsyncDir, sha256, writeFileDurable } from '../util/fsx.js';
+import { exists, fsyncDir, sha256, sha256Of, writeFileDurable } from '../util/fsx.js';
 import { ensurePrivateDir } from './dirs.js';
 import { acquireLock } from './lock.js';
 
@@ -103,17 +103,23 @@ export function recordHistory<T extends RecordItem>(
 /** Stores a version's bytes under their sha256 (once: a stored object is never written again). */
 export function storeObject(stateDir: string, sha: string, data: Buffer): void {
   const file = historyObjectPath(stateDir, sha);
-  if (exists(file) && fs.statSync(file).size === data.length) return;
+  // Kept only when whole: a torn object (a crash mid-write) is written again.
+  if (exists(file) && fs.statSync(file).size === data.length && sha256Of(file) === sha) return;
   writeFileDurable(file, data, 0o600);
 }
 
 function appendRecords(stateDir: string, fileName: Buffer, records: HistoryRecord[]): void {
   const file = historyLogPath(stateDir, fileName);
   const created = !exists(file);
-  const fd = fs.openSync(file, 'a', 0o600);
+  const fd = fs.openSync(file, 'a+', 0o600);
   try {
-    // One write: a kill -9 tears at most its last line, which the reader skips.
-    fs.writeSync(fd, `${records.map(historyLine).join('\n')}\n`);
+    // A torn last line (a kill -9, a full disk) is ended first, so these records start a line of their own.
+    const size = fs.fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    const torn = size > 0 && fs.readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+    const data = Buffer.from(`${torn ? '\n' : ''}${records.map(historyLine).join('\n')}\n`);
+    // A short write (ENOSPC) is written on; what never made it is a torn line the reader skips.
+    for (let written = 0; written < data.length; ) written += fs.writeSync(fd, data, written);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

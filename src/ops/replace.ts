@@ -107,11 +107,22 @@ function replaceChecked(ctx: ChangeContext, request: ReplaceRequest, notes: stri
   try {
     writeTemp(temp, request.content, stat);
     crashpoint('replace-after-temp');
+    // The fsyncs take a while on a slow disk: a write to the manifest meanwhile must not be lost.
+    const meanwhile = sha256Of(target);
+    if (meanwhile !== before) {
+      fs.rmSync(temp, { force: true });
+      clearIntent(ctx.stateDir);
+      throw new BreakglassError(
+        `${display} changed while the new version was being written (sha256 ${before.slice(0, 12)} -> ${meanwhile.slice(0, 12)}); nothing changed: run it again`,
+        'changed',
+      );
+    }
     fs.renameSync(temp, target);
     crashpoint('replace-after-rename');
     fsyncDir(ctx.manifests);
     crashpoint('replace-after-sync');
   } catch (err) {
+    if (err instanceof BreakglassError && err.code === 'changed') throw err;
     // The temp file is whole or not, the manifest old or new: the intent log lets recovery decide.
     const report = tryRecover(ctx.stateDir);
     throw new BreakglassError(

@@ -82,6 +82,34 @@ describe('breakglass edit on the lab', {
     assert.ok(!fs.existsSync(path.join(edits, 'kube-scheduler.yaml')));
   });
 
+  test('an edit kept from before the manifest changed is set aside, not continued over the change', async () => {
+    const before = keep('kube-scheduler');
+    const broken = edit('kube-scheduler', editor('broken2', `printf '  broken: [unclosed\\n' >> "$1"`));
+    assert.equal(broken.status, 1);
+    // The manifest changes meanwhile (a revert, kubeadm, another operator).
+    const changed = Buffer.from(
+      before.toString('utf8').replace('tier: control-plane', 'tier: control-plane\n    changed: "meanwhile"'),
+    );
+    fs.writeFileSync(file('kube-scheduler'), changed);
+    const again = edit('kube-scheduler', editor('noop', 'true'));
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(
+      again.stderr,
+      /changed since the edit kept for it was started: that edit is set aside in .*\.stale/,
+    );
+    assert.match(again.stdout, /no change; nothing done/, 'the new copy is the file as it is now');
+    assert.ok(fs.readFileSync(file('kube-scheduler')).equals(changed), 'the change is kept');
+    const stale = fs.readdirSync(edits).find((f) => f.endsWith('.stale'))!;
+    assert.match(
+      fs.readFileSync(path.join(edits, stale), 'utf8'),
+      /broken: \[unclosed/,
+      'the old edit is not lost',
+    );
+    fs.rmSync(path.join(edits, stale));
+    fs.writeFileSync(file('kube-scheduler'), before);
+    await labHealthy(l.portOffset);
+  });
+
   test('an edit that renames the pod is refused: kubelet would run a second pod', async () => {
     const before = keep('kube-scheduler');
     const r = edit(

@@ -43,6 +43,10 @@ export async function edit(args: CliArgs, io: Io): Promise<number> {
   const stateDir = facts.layout.stateDir.value;
   const copy = openWorkingCopy(stateDir, view.fileName, current);
   if (copy.resumed) io.err(`breakglass: continuing the earlier edit kept in ${escapeName(copy.path)}\n`);
+  if (copy.setAside)
+    io.err(
+      `breakglass: ${view.file} changed since the edit kept for it was started: that edit is set aside in ${escapeName(copy.setAside)}, this one starts from the file as it is now\n`,
+    );
   const nodeName = facts.layout.nodeName.value;
 
   for (;;) {

@@ -24,7 +24,7 @@ export function interruptedCauses({ model }: DoctorInput): Cause[] {
 
 export function kubeletCauses({ facts, kubeletJournal }: DoctorInput): Cause[] {
   const unit = facts.kubeletUnit.value;
-  if (!unit || unit.loadState !== 'loaded' || unit.activeState === 'active') return [];
+  if (unit?.loadState !== 'loaded' || unit.activeState === 'active') return [];
   const state = `${unit.name} is ${unit.activeState}/${unit.subState}${unit.result && unit.result !== 'success' ? ` (result: ${unit.result})` : ''}`;
   const restarts = unit.nRestarts ?? 0;
   const crashLoop = unit.subState === 'auto-restart' || unit.activeState === 'failed' || restarts > 0;

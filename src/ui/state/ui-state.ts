@@ -348,8 +348,7 @@ function viewIntent(state: UiState, i: Intent, facts: UiFacts): Step {
 function manifestAction(state: UiState, action: ActionKind, facts: UiFacts): Step {
   if (facts.readOnly) return say(state, 'read-only: breakglass was started with --read-only', 'warning');
   const pod = facts.pods[Math.min(state.selected, facts.pods.length - 1)];
-  if (!pod || pod.enabled !== true)
-    return say(state, 'only an enabled manifest is reverted or edited', 'warning');
+  if (pod?.enabled !== true) return say(state, 'only an enabled manifest is reverted or edited', 'warning');
   if (action === 'edit')
     return { state, effect: { kind: 'handoff', request: { kind: 'edit', target: pod.key } } };
   return action === 'revert' ? ask(state, { kind: 'revert', target: pod.key }) : none(state);

@@ -15,7 +15,7 @@ test('an edit must parse, be the same pod, and bring no new error', () => {
   const broken = lintEdit(`${SCHEDULER}  broken: [unclosed\n`, SCHEDULER, POD, 'm1');
   assert.equal(broken.ok, false);
   assert.equal(broken.findings[0]?.code, 'yaml-syntax');
-  assert.ok(broken.findings[0]?.line! > 0);
+  assert.ok((broken.findings[0]?.line ?? 0) > 0);
   const renamed = lintEdit(
     SCHEDULER.replace('name: kube-scheduler\n  namespace', 'name: other\n  namespace'),
     SCHEDULER,
