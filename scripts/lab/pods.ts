@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import type { CriClient } from '../../src/clients/cri.js';
+import { decodedForm } from '../../src/sources/manifests/edit-lint.js';
 
 export interface PodSpec {
   /** metadata.name in the manifest; the mirror pod name adds the node name. */
@@ -36,12 +37,15 @@ export function mirrorPodName(spec: PodSpec): string {
   return `${spec.name}-${spec.nodeName.toLowerCase()}`;
 }
 
-/** kubelet's file source hashes the pod, the host and the file path into the UID (= config hash). */
+/**
+ * kubelet's file source hashes the pod, the host and the file path into the UID (= config hash). The pod
+ * as decoded, not the file's bytes: a comment or a change of quoting gives the same UID.
+ */
 export function podUid(spec: PodSpec): string {
   return createHash('md5')
     .update(`host:${spec.nodeName}`)
     .update(`file:${spec.file}`)
-    .update(spec.content)
+    .update(decodedForm(spec.content) ?? spec.content)
     .digest('hex');
 }
 

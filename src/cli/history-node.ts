@@ -2,8 +2,10 @@
 // so a version is marked healthy), the quiet recording `status` does, and the TUI's recorder, which runs
 // `history --record` as a child when the store shows new manifests or a probe turning, so the screen's
 // event loop never waits on fsync or the history's lock.
+
 import { spawn } from 'node:child_process';
 import type { HealthView, NodeFacts } from '../model/facts.js';
+import { SETTLED_MS } from '../model/manifest-history.js';
 import { nodeModel } from '../model/node.js';
 import type { NodeLayout } from '../node/discover.js';
 import { recordNode } from '../procedures/history-record.js';
@@ -103,9 +105,14 @@ function signature(facts: NodeFacts): string {
   const files = [facts.dirs.manifests, facts.dirs.holding].flatMap((d) =>
     d.files.map((f) => `${f.path}:${f.sha256}`),
   );
+  const now = Date.now();
   const pods = nodeModel(facts).pods.map((p) => {
-    const running = p.containers.filter((c) => c.state === 'running').map((c) => c.id);
-    return `${p.key}:${p.phase}:${p.health?.ok}:${running.join('+')}`;
+    const running = p.containers.filter((c) => c.state === 'running');
+    // A container that has run long enough to count as healthy is news too (see SETTLED_MS).
+    const settled = running.map(
+      (c) => `${c.id}${now - (c.startedAt?.getTime() ?? now) >= SETTLED_MS ? '=' : ''}`,
+    );
+    return `${p.key}:${p.phase}:${p.health?.ok}:${settled.join('+')}`;
   });
   return [...files, ...pods].join('\n');
 }

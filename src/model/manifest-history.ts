@@ -104,26 +104,37 @@ export function appendsFor(records: readonly HistoryRecord[], obs: Observation):
 
 /** Runtime timestamps have a second's granularity on some runtimes; mtimes are finer. */
 const START_SLACK_MS = 2_000;
+/**
+ * How long a container must have run before its pod counts as healthy on the file: a component with a
+ * bad flag starts, runs a moment and exits, and the last probe can still be the old container's answer.
+ */
+export const SETTLED_MS = 10_000;
 
 /**
  * The pod runs healthy on the file as it is now: running, its probe answering (a pod without a probe:
- * running), and a container running that started after the file was last written, so the answer comes
- * from these bytes and not from the pod the file's previous version made (kubelet takes a moment).
+ * running), and a container running that started after the file was last written (so the answer comes
+ * from these bytes, not from the pod the file's previous version made) and has run SETTLED_MS since.
  */
-export function healthyOnFile(view: PodView): boolean {
-  return healthyPodUid(view) !== null;
+export function healthyOnFile(view: PodView, now: number): boolean {
+  return healthyPodUid(view, now) !== null;
 }
 
 /** The UID of the pod that runs healthy on the file as it is now (see healthyOnFile); null when none does. */
-export function healthyPodUid(view: PodView): string | null {
+export function healthyPodUid(view: PodView, now: number): string | null {
   const sp = view.staticPod;
   if (!sp?.pod || view.enabled !== true || view.phase !== 'running') return null;
   if (sp.pod.health && view.health?.ok !== true) return null;
   // mv and cp -p keep an old mtime; the rename that put the bytes here moved the ctime.
   const written = Math.max(sp.manifest.mtimeMs, sp.manifest.ctimeMs);
-  const fresh = view.containers.find(
-    (c) => c.state === 'running' && c.startedAt !== null && c.startedAt.getTime() >= written - START_SLACK_MS,
-  );
+  const fresh = view.containers.find((c) => {
+    const started = c.startedAt?.getTime() ?? null;
+    return (
+      c.state === 'running' &&
+      started !== null &&
+      started >= written - START_SLACK_MS &&
+      now - started >= SETTLED_MS
+    );
+  });
   return fresh?.podUid ?? null;
 }
 
@@ -157,8 +168,8 @@ export function observationsOf(model: NodeModel, at: Date): FileObservation[] {
       size: m.size,
       at: at.toISOString(),
       source: view.enabled ? 'seen' : 'held',
-      healthy: healthyOnFile(view),
-      podUid: healthyPodUid(view),
+      healthy: healthyOnFile(view, at.getTime()),
+      podUid: healthyPodUid(view, at.getTime()),
     });
   }
   return out;

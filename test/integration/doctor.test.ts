@@ -5,14 +5,16 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labFault, labHeal } from '../../scripts/lab/lab.js';
 import type { DoctorReport } from '../../src/cli/render/doctor.js';
 import { labEnv } from '../helpers/lab.js';
 import { NODE_NAME } from '../helpers/lab-controlplane-root.js';
+import { silentSocket } from '../helpers/loopback-servers.js';
 import { labHealthy } from '../helpers/restart.js';
-import { breakglass } from '../helpers/run.js';
+import { breakglass, breakglassAsync } from '../helpers/run.js';
 import { criHarness } from '../helpers/runtime-harness.js';
 import { until } from '../helpers/wait.js';
 
@@ -173,6 +175,28 @@ describe('breakglass doctor on the lab', {
       );
       assert.ok(f.evidence.some((e) => /containerd\.service is /.test(e.text)));
     });
+  });
+
+  test("the runtime's socket hung (it accepts and never answers): named as hung, not as gone", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-hung-runtime-'));
+    const hung = await silentSocket(path.join(dir, 'containerd.sock'));
+    try {
+      // Asynchronously: the silent server lives in this process and must accept while the doctor runs.
+      const r = await breakglassAsync(
+        ['doctor', '--json', '--runtime', `unix://${dir}/containerd.sock`, ...flags()],
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      const report = JSON.parse(r.stdout) as DoctorReport;
+      const f = report.findings[0]!;
+      assert.equal(f.code, 'runtime-down', JSON.stringify(report, null, 2));
+      assert.match(f.title, /the container runtime hangs on unix:\/\/.*containerd\.sock/);
+      assert.ok(hung.accepted() > 0, 'the doctor did connect');
+    } finally {
+      await hung.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("an expired certificate, and one not valid yet (the node's clock behind)", async () => {

@@ -5,7 +5,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { rootPath } from '../../../src/node/root-fs.js';
-import { decodedForm } from '../../../src/sources/manifests/edit-lint.js';
 import { parseManifestText } from '../../../src/sources/manifests/parse.js';
 import type {
   ContainerSpec as ManifestContainer,
@@ -91,8 +90,7 @@ export function sourcePodFor(
     namespace: manifest.namespace,
     nodeName: node.nodeName,
     file: path.posix.join(node.manifestNodeDir, fileName),
-    // kubelet hashes the decoded pod, not the file's bytes: a comment gives the same UID.
-    content: decodedForm(content) ?? content,
+    content,
     labels: manifest.labels,
     containers: manifest.containers.map((container) => labContainer(container, manifest, node.root)),
   };

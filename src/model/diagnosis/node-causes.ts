@@ -97,7 +97,8 @@ export function runtimeCauses({ facts }: DoctorInput): Cause[] {
     ];
   }
   if (runtime.error === null) return []; // not read yet
-  const hung = /did not answer|timed out|timeout/i.test(runtime.error);
+  // The runtime clients word a call that never came back as "no answer to <call> in time".
+  const hung = /no answer|did not answer|in time|hung|timed out|timeout/i.test(runtime.error);
   const proof = [evidence(runtime.error, name)];
   if (unitWords) proof.push(evidence(unitWords, `${unit!.name} over D-Bus`, unit!.since));
   const unitDown = unit !== null && unit.activeState !== 'active';

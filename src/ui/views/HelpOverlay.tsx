@@ -35,6 +35,14 @@ export const HELP_SECTIONS: { title: string; keys: [string, string][] }[] = [
     ],
   },
   {
+    title: 'manifest viewer',
+    keys: [
+      ['D', 'the diff from the last version its pod ran healthy on'],
+      ['R  E', 'revert to that version / edit it ($EDITOR on a copy, linted, gated)'],
+      ['tab  J  K', "the next / previous pod's manifest"],
+    ],
+  },
+  {
     title: 'dialogs',
     keys: [
       ['y', 'run the change'],

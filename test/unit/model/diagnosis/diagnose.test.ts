@@ -144,7 +144,8 @@ test('kubelet stopped comes before what it leaves undone, with the last error fr
 
 test('the runtime dead or hung: the first finding, with its unit state', () => {
   const input = doctorNode({
-    runtimeError: 'unix:///run/containerd/containerd.sock: did not answer within 5 s',
+    runtimeError:
+      'unix:///run/containerd/containerd.sock: no answer to ListPodSandbox in time (the runtime is hung or overloaded)',
     facts: {
       runtimeUnit: {
         name: 'containerd.service',
