@@ -59,7 +59,16 @@ describe('the doctor and the manifest history in the TUI', {
     const good = fs.readFileSync(manifest('kube-apiserver'));
     const scheduler = fs.readFileSync(manifest('kube-scheduler'));
     // What the path unit does on every change: the healthy versions are in the history before the edit.
-    assert.equal(breakglass(['history', '--record', ...flags]).status, 0);
+    // Its pods count as healthy once their containers have run a while (10 s): recorded until they do.
+    await until(
+      'the healthy apiserver manifest in the history',
+      () => {
+        assert.equal(breakglass(['history', '--record', ...flags]).status, 0);
+        const h = JSON.parse(breakglass(['history', 'kube-apiserver', '--json', ...flags]).stdout);
+        return h.lastKnownHealthy === sha256(good);
+      },
+      { timeoutMs: 60_000, intervalMs: 2_000 },
+    );
     await labFault(l.dir, 'apiserver-bad-flag', quiet);
     const editor = path.join(scripts, 'label.sh');
     fs.writeFileSync(

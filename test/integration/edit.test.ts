@@ -16,6 +16,7 @@ import { makeTempDir } from '../helpers/node-root.js';
 import { type NodeRuntime, runningContainers } from '../helpers/node-runtime.js';
 import { labHealthy } from '../helpers/restart.js';
 import { breakglass } from '../helpers/run.js';
+import { until } from '../helpers/wait.js';
 
 const lab = (() => {
   try {
@@ -206,7 +207,15 @@ describe('breakglass edit on the lab', {
     const before = keep('kube-scheduler');
     // The history has the healthy version (the path unit or the TUI records it): kubelet keeps that pod
     // while the file does not parse, and the repair gives its bytes back.
-    assert.equal(breakglass(['history', '--record', ...flags]).status, 0);
+    await until(
+      'the healthy scheduler manifest in the history',
+      () => {
+        assert.equal(breakglass(['history', '--record', ...flags]).status, 0);
+        const h = JSON.parse(breakglass(['history', 'kube-scheduler', '--json', ...flags]).stdout);
+        return h.lastKnownHealthy === sha256(before);
+      },
+      { timeoutMs: 60_000, intervalMs: 2_000 },
+    );
     fs.writeFileSync(file('kube-scheduler'), `${before.toString('utf8')}  broken: [unclosed\n`);
     const r = edit('kube-scheduler', editor('repair', `sed -i '/broken: \\[unclosed/d' "$1"`), ['--yes']);
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
