@@ -12,7 +12,7 @@ import { componentHealth } from '../../scripts/lab/controlplane.js';
 import { labFault, labHeal } from '../../scripts/lab/lab.js';
 import { labPorts } from '../../scripts/lab/node.js';
 import { sha256 } from '../../src/util/fsx.js';
-import { labEnv } from '../helpers/lab.js';
+import { labOrNull } from '../helpers/lab.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { BIN } from '../helpers/paths.js';
 import { labHealthy } from '../helpers/restart.js';
@@ -20,13 +20,7 @@ import { breakglass } from '../helpers/run.js';
 import { Tmux, unwrapped } from '../helpers/tmux.js';
 import { until } from '../helpers/wait.js';
 
-const lab = (() => {
-  try {
-    return labEnv();
-  } catch {
-    return null;
-  }
-})();
+const lab = labOrNull();
 const quiet = () => {};
 
 describe('the doctor and the manifest history in the TUI', {

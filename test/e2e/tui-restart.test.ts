@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { componentHealth } from '../../scripts/lab/controlplane.js';
 import { labPorts } from '../../scripts/lab/node.js';
-import { labEnv } from '../helpers/lab.js';
+import { labOrNull } from '../helpers/lab.js';
 import { NODE_NAME } from '../helpers/lab-controlplane-root.js';
 import { type NodeRuntime, runningContainers } from '../helpers/node-runtime.js';
 import { BIN } from '../helpers/paths.js';
@@ -18,13 +18,7 @@ import { breakglass, startBreakglass } from '../helpers/run.js';
 import { Tmux, unwrapped } from '../helpers/tmux.js';
 import { until } from '../helpers/wait.js';
 
-const lab = (() => {
-  try {
-    return labEnv();
-  } catch {
-    return null;
-  }
-})();
+const lab = labOrNull();
 let tmux: Tmux | null = null;
 
 function openTui(l: NonNullable<typeof lab>): Tmux {

@@ -13,7 +13,7 @@ import { componentHealth } from '../../scripts/lab/controlplane.js';
 import { labFault, labHeal } from '../../scripts/lab/lab.js';
 import { labPorts } from '../../scripts/lab/node.js';
 import { openSystemd } from '../../src/sources/systemd.js';
-import { labEnv } from '../helpers/lab.js';
+import { labOrNull } from '../helpers/lab.js';
 import { BIN } from '../helpers/paths.js';
 import { breakglass, breakglassJson } from '../helpers/run.js';
 import { Tmux, unwrapped } from '../helpers/tmux.js';
@@ -21,13 +21,7 @@ import { until } from '../helpers/wait.js';
 
 const quiet = () => {};
 let tmux: Tmux;
-const lab = (() => {
-  try {
-    return labEnv();
-  } catch {
-    return null;
-  }
-})();
+const lab = labOrNull();
 
 function command(): string {
   const l = lab!;

@@ -30,3 +30,12 @@ export function labEnv(): LabEnv {
     images: { ...LAB_IMAGES },
   };
 }
+
+/** The lab when the tests run on one, else null: a suite then skips with `needs the lab (npm test)`. */
+export function labOrNull(): LabEnv | null {
+  try {
+    return labEnv();
+  } catch {
+    return null;
+  }
+}

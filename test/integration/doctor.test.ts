@@ -2,29 +2,25 @@
 // and the doctor names it first, with its evidence, and the cascade as its consequences. Checked
 // against the node itself: the manifest's own lines, the lab's fault as injected.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labFault, labHeal } from '../../scripts/lab/lab.js';
+import { labPorts } from '../../scripts/lab/node.js';
 import type { DoctorReport } from '../../src/cli/render/doctor.js';
-import { labEnv } from '../helpers/lab.js';
+import { labOrNull } from '../helpers/lab.js';
 import { NODE_NAME } from '../helpers/lab-controlplane-root.js';
 import { silentSocket } from '../helpers/loopback-servers.js';
+import { runningContainers } from '../helpers/node-runtime.js';
 import { labHealthy } from '../helpers/restart.js';
 import { breakglass, breakglassAsync } from '../helpers/run.js';
 import { criHarness } from '../helpers/runtime-harness.js';
 import { until } from '../helpers/wait.js';
 
-const lab = (() => {
-  try {
-    return labEnv();
-  } catch {
-    return null;
-  }
-})();
+const lab = labOrNull();
 const quiet = () => {};
 
 describe('breakglass doctor on the lab', {
@@ -296,5 +292,82 @@ describe('breakglass doctor on the lab', {
       assert.equal(orphan.subject, `kube-scheduler-${NODE_NAME}`);
       assert.match(orphan.fix.command!, /breakglass stop kube-scheduler/);
     });
+  });
+
+  test("etcd's disk too slow under writes: the p99 measured over an interval, not a hint", async () => {
+    await withFault('etcd-slow-disk', async () => {
+      const pki = path.join(l.nodeRoot, 'etc/kubernetes/pki/etcd');
+      const etcdctl = [
+        'etcdctl',
+        `--endpoints=https://127.0.0.1:${labPorts(l.portOffset).etcdClient}`,
+        `--cacert=${pki}/ca.crt`,
+        `--cert=${pki}/healthcheck-client.crt`,
+        `--key=${pki}/healthcheck-client.key`,
+      ].join(' ');
+      // What an API server does all day: writes, each a WAL fsync on the throttled disk.
+      const writer = spawn(
+        'sh',
+        ['-c', `while :; do ${etcdctl} put breakglass-doctor-fsync x >/dev/null 2>&1; done`],
+        {
+          stdio: 'ignore',
+          detached: true,
+        },
+      );
+      try {
+        const report = await until(
+          'a measured slow fsync',
+          () => {
+            const r = doctor().report;
+            const f = r.findings.find((x) => x.code === 'etcd-fsync-slow');
+            return f && f.severity !== 'info' && r;
+          },
+          { timeoutMs: 120_000, intervalMs: 1_000 },
+        );
+        const f = report.findings.find((x) => x.code === 'etcd-fsync-slow')!;
+        assert.match(f.title, /WAL fsync p99 \d+ ms over the last \d+ s \(etcd wants under 10 ms\)/);
+        const measured = f.evidence.find((e) => /etcd_disk_wal_fsync_duration_seconds p99/.test(e.text))!;
+        assert.match(measured.source, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+        const fsyncs = Number(/over (\d+) fsyncs/.exec(measured.text)?.[1]);
+        assert.ok(fsyncs >= 3, measured.text);
+        assert.match(f.fix.command!, /iostat -x 1/);
+      } finally {
+        process.kill(-writer.pid!, 'SIGKILL');
+        execFileSync('sh', ['-c', `${etcdctl} del breakglass-doctor-fsync`]);
+      }
+    });
+  });
+
+  test('the trap after `breakglass disable`: kubelet restarted with the API server down keeps the pod; the fix stops it', async () => {
+    const runtime = { kind: 'cri' as const, socket: l.containerdSocket, nodeName: NODE_NAME };
+    await labFault(l.dir, 'apiserver-bad-flag', quiet);
+    try {
+      await firstFinding('bad-flag');
+      // A kubelet (re)started while the API server is down never deletes a pod: its sources are not ready.
+      await labFault(l.dir, 'kubelet-stopped', quiet);
+      await labHeal(l.dir, 'kubelet-stopped', quiet);
+      await new Promise((r) => setTimeout(r, 3_000));
+      assert.equal(breakglass(['disable', 'kube-scheduler', ...flags()]).status, 0);
+      const report = await firstFinding('bad-flag', (r) =>
+        r.findings.some((x) => x.code === 'disabled-still-running'),
+      );
+      const f = report.findings.find((x) => x.code === 'disabled-still-running')!;
+      assert.equal(f.subject, 'kube-scheduler');
+      assert.ok(f.evidence.some((e) => /kube-scheduler\.yaml is in the holding directory/.test(e.text)));
+      assert.ok(runningContainers(runtime, 'kube-scheduler').length > 0, 'the runtime still runs it');
+      assert.equal(f.fix.command, 'breakglass stop kube-scheduler');
+      const stop = breakglass(['stop', 'kube-scheduler', '--yes', ...flags()], { timeout: 120_000 });
+      assert.equal(stop.status, 0, `${stop.stdout}${stop.stderr}`);
+      assert.deepEqual(runningContainers(runtime, 'kube-scheduler'), [], 'the runtime runs it no more');
+      assert.ok(!doctor().report.findings.some((x) => x.code === 'disabled-still-running'));
+    } finally {
+      breakglass(['enable', 'kube-scheduler', ...flags()]);
+      // The crash-looping apiserver would block the healed one (same pod) for a kubelet that never
+      // deletes: removed through the runtime with kubelet stopped, as an operator would.
+      await labFault(l.dir, 'kubelet-stopped', quiet);
+      await labHeal(l.dir, 'apiserver-bad-flag', quiet);
+      breakglass(['stop', 'kube-apiserver', '--yes', ...flags()], { timeout: 120_000 });
+      await labHeal(l.dir, 'kubelet-stopped', quiet);
+      await labHealthy(l.portOffset);
+    }
   });
 });

@@ -10,7 +10,7 @@ import { after, describe, test } from 'node:test';
 import { componentHealth } from '../../scripts/lab/controlplane.js';
 import { labPorts } from '../../scripts/lab/node.js';
 import { sha256 } from '../../src/util/fsx.js';
-import { labEnv } from '../helpers/lab.js';
+import { labOrNull } from '../helpers/lab.js';
 import { NODE_NAME } from '../helpers/lab-controlplane-root.js';
 import { makeTempDir } from '../helpers/node-root.js';
 import { type NodeRuntime, runningContainers } from '../helpers/node-runtime.js';
@@ -18,13 +18,7 @@ import { labHealthy } from '../helpers/restart.js';
 import { breakglass } from '../helpers/run.js';
 import { until } from '../helpers/wait.js';
 
-const lab = (() => {
-  try {
-    return labEnv();
-  } catch {
-    return null;
-  }
-})();
+const lab = labOrNull();
 
 describe('breakglass edit on the lab', {
   skip: lab ? false : 'needs the lab (npm test)',
