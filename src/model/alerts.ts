@@ -17,6 +17,7 @@ export type AlertCode =
   | 'stray-copy'
   | 'still-running'
   | 'no-manifest'
+  | 'from-url'
   | 'certificate-invalid'
   | 'certificate-expiring'
   | 'lint-findings';

@@ -35,6 +35,7 @@ export function nodeModel(facts: NodeFacts): NodeModel {
     staticPods,
     runtime: joined?.byStaticPod ?? null,
     podsWithoutManifest: joined?.podsWithoutManifest ?? [],
+    podsFromUrl: joined?.podsFromUrl ?? [],
     health: facts.health,
   });
   const findings = allFindings(facts.dirs.manifests);

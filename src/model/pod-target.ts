@@ -32,8 +32,9 @@ export function resolvePodTarget(model: NodeModel, name: string): PodTarget {
   // An enabled manifest wins over a copy in the holding directory with the same pod name.
   const chosen = matches.find((p) => p.enabled) ?? matches[0];
   if (chosen) return targetOf(chosen, chosen.enabled === true);
+  // A pod the runtime runs with no file here: left with no manifest, or from kubelet's URL.
   const orphan = model.pods.find(
-    (p) => p.phase === 'orphan' && (p.podName === name || p.podName?.startsWith(`${name}-`)),
+    (p) => p.origin !== 'file' && (p.podName === name || p.podName?.startsWith(`${name}-`)),
   );
   if (orphan) return targetOf(orphan, false);
   const known = [...new Set(staticPods.map((p) => p.staticPod!.name))].join(', ') || 'none';

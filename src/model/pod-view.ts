@@ -2,9 +2,10 @@
 // holding directory, the runtime and the health probes, with its phase and alerts. The TUI's table and
 // `status` both show these. Pure: the words and judgements, no I/O, no React.
 import type { Finding } from '../sources/manifests/types.js';
+import { escapeName } from '../util/sanitize.js';
 import type { Alert } from './alerts.js';
 import type { HealthView } from './facts.js';
-import type { ContainerView, PodRuntime, PodWithoutManifest } from './runtime.js';
+import type { ContainerView, PodRuntime, PodWithoutManifest, RuntimeOnlyPod } from './runtime.js';
 import type { StaticPod } from './static-pods.js';
 
 export type PodPhase =
@@ -20,8 +21,10 @@ export type PodPhase =
   | 'unknown';
 
 export interface PodView {
-  /** 'file:<file name>' (the same whether enabled or disabled), 'held:<file name>' for a second copy in the holding directory, 'orphan:<namespace>/<pod>'. */
+  /** 'file:<file name>' (the same whether enabled or disabled), 'held:<file name>' for a second copy in the holding directory, 'orphan:<namespace>/<pod>', 'url:<namespace>/<pod>'. */
   key: string;
+  /** Where kubelet has the pod from: a manifest file here, its HTTP source, or nowhere any more. */
+  origin: 'file' | 'url' | 'none';
   /** The pod's name, or the file name when the file does not decode to a pod. */
   name: string;
   /** The file name, escaped for display; null for a pod without manifest. */
@@ -57,6 +60,8 @@ export interface PodInputs {
   /** Runtime per static pod; null when the runtime could not be read. */
   runtime: Map<StaticPod, PodRuntime> | null;
   podsWithoutManifest: PodWithoutManifest[];
+  /** Running static pods from kubelet's HTTP source. */
+  podsFromUrl: RuntimeOnlyPod[];
   /** Health by pod name (metadata.name). */
   health: ReadonlyMap<string, HealthView>;
 }
@@ -70,8 +75,11 @@ export function podViews(inputs: PodInputs): PodView[] {
     if (r.enabled === false && enabledFiles.has(r.fileName)) r.key = `held:${r.fileName}`;
   }
   for (const orphan of inputs.podsWithoutManifest) rows.push(orphanView(orphan));
-  // Enabled first (what kubelet runs), then disabled, then pods with no manifest; by name within each.
-  const group = (r: PodView) => (r.enabled === true ? 0 : r.enabled === false ? 1 : 2);
+  for (const pod of inputs.podsFromUrl) rows.push(urlView(pod));
+  // Enabled first (what kubelet runs), then disabled, then pods from the URL, then pods with no
+  // manifest; by name within each.
+  const group = (r: PodView) =>
+    r.enabled === true ? 0 : r.enabled === false ? 1 : r.origin === 'url' ? 2 : 3;
   return rows.sort(
     (a, b) =>
       group(a) - group(b) || a.name.localeCompare(b.name) || (a.file ?? '').localeCompare(b.file ?? ''),
@@ -89,6 +97,7 @@ function viewOf(sp: StaticPod, inputs: PodInputs): PodView {
   const stray = sp.findings.find((f) => f.code === 'stray-copy');
   const base = {
     key: `file:${sp.manifest.name}`,
+    origin: 'file' as const,
     name: sp.name ?? sp.file,
     file: sp.file,
     fileName: sp.manifest.name,
@@ -159,10 +168,29 @@ function viewOf(sp: StaticPod, inputs: PodInputs): PodView {
   return { ...base, ...phaseOf(main), alerts };
 }
 
-function orphanView(pod: PodWithoutManifest): PodView {
+/** A static pod kubelet fetched from its URL: shown with its state, and that no file here stops it. */
+function urlView(pod: RuntimeOnlyPod): PodView {
   const main = mainContainer(pod);
+  const id = escapeName(`${pod.namespace}/${pod.podName}`);
   return {
-    key: `orphan:${pod.namespace}/${pod.podName}`,
+    ...runtimeOnlyBase(pod, main),
+    key: `url:${id}`,
+    origin: 'url',
+    ...(main ? phaseOf(main) : { phase: 'starting' as const, stateText: 'sandbox ready' }),
+    severity: 'warning',
+    alerts: [
+      {
+        code: 'from-url',
+        severity: 'warning',
+        message: `${id} comes from kubelet's HTTP source (staticPodURL / --manifest-url): moving files in the manifest directory does not stop it`,
+        fix: null,
+      },
+    ],
+  };
+}
+
+function runtimeOnlyBase(pod: RuntimeOnlyPod, main: ContainerView | null) {
+  return {
     name: pod.podName,
     file: null,
     fileName: null,
@@ -171,24 +199,33 @@ function orphanView(pod: PodWithoutManifest): PodView {
     staticPod: null,
     podName: pod.podName,
     namespace: pod.namespace,
-    phase: 'orphan',
-    stateText: 'NO MANIFEST',
     restarts: main ? totalRestarts(pod) : null,
     since: main ? (main.startedAt ?? main.createdAt) : null,
     lastExit: main ? lastExitText(main) : null,
     health: null,
     findings: [],
+    containers: pod.containers,
+    runtime: pod,
+  };
+}
+
+function orphanView(pod: PodWithoutManifest): PodView {
+  const main = mainContainer(pod);
+  return {
+    ...runtimeOnlyBase(pod, main),
+    key: `orphan:${pod.namespace}/${pod.podName}`,
+    origin: 'none',
+    phase: 'orphan',
+    stateText: 'NO MANIFEST',
     severity: 'warning',
     alerts: [
       {
         code: 'no-manifest',
         severity: 'error',
-        message: `${pod.namespace}/${pod.podName} runs with no manifest left in either directory (kubelet kept it)`,
+        message: `${escapeName(`${pod.namespace}/${pod.podName}`)} runs with no manifest left in either directory (kubelet kept it)`,
         fix: { action: 'stop-pod', target: pod.podName },
       },
     ],
-    containers: pod.containers,
-    runtime: pod,
   };
 }
 

@@ -28,15 +28,20 @@ export interface PodRuntime {
   running: boolean;
 }
 
-/** A pod kubelet started from a file, whose manifest is in neither directory any more. */
-export interface PodWithoutManifest extends PodRuntime {
+/** A pod the runtime runs that no manifest file here declares. */
+export interface RuntimeOnlyPod extends PodRuntime {
   podName: string;
   namespace: string;
 }
 
+/** A pod kubelet started from a file, whose manifest is in neither directory any more. */
+export type PodWithoutManifest = RuntimeOnlyPod;
+
 export interface RuntimeJoin {
   byStaticPod: Map<StaticPod, PodRuntime>;
   podsWithoutManifest: PodWithoutManifest[];
+  /** Running static pods from kubelet's HTTP source (config source `http`): no file here stops them. */
+  podsFromUrl: RuntimeOnlyPod[];
 }
 
 const key = (namespace: string, podName: string) => `${namespace}/${podName}`;
@@ -58,13 +63,18 @@ export function joinRuntime(
     byStaticPod.set(sp, podRuntime(sandboxesByPod.get(k) ?? [], containersByPod.get(k) ?? [], order));
   }
   const podsWithoutManifest: PodWithoutManifest[] = [];
+  const podsFromUrl: RuntimeOnlyPod[] = [];
   for (const [k, podSandboxes] of sandboxesByPod) {
-    if (claimed.has(k) || !podSandboxes.some((s) => s.configSource === 'file')) continue;
+    if (claimed.has(k)) continue;
+    const fromFile = podSandboxes.some((s) => s.configSource === 'file');
+    const fromUrl = podSandboxes.some((s) => s.configSource === 'http');
+    if (!fromFile && !fromUrl) continue;
     const [namespace, podName] = [podSandboxes[0]!.namespace, podSandboxes[0]!.podName];
     const view = podRuntime(podSandboxes, containersByPod.get(k) ?? [], []);
-    if (view.running) podsWithoutManifest.push({ podName, namespace, ...view });
+    if (!view.running) continue;
+    (fromFile ? podsWithoutManifest : podsFromUrl).push({ podName, namespace, ...view });
   }
-  return { byStaticPod, podsWithoutManifest };
+  return { byStaticPod, podsWithoutManifest, podsFromUrl };
 }
 
 function podRuntime(sandboxes: Sandbox[], allContainers: Container[], order: string[]): PodRuntime {

@@ -11,12 +11,13 @@ import { after, before, describe, test } from 'node:test';
 import { labFault, labHeal } from '../../scripts/lab/lab.js';
 import { labPorts } from '../../scripts/lab/node.js';
 import type { DoctorReport } from '../../src/cli/render/doctor.js';
+import type { StatusJson } from '../../src/cli/render/status.js';
 import { labOrNull } from '../helpers/lab.js';
 import { NODE_NAME } from '../helpers/lab-controlplane-root.js';
 import { silentSocket } from '../helpers/loopback-servers.js';
 import { runningContainers } from '../helpers/node-runtime.js';
 import { labHealthy } from '../helpers/restart.js';
-import { breakglass, breakglassAsync } from '../helpers/run.js';
+import { breakglass, breakglassAsync, breakglassJson } from '../helpers/run.js';
 import { criHarness } from '../helpers/runtime-harness.js';
 import { until } from '../helpers/wait.js';
 
@@ -275,6 +276,14 @@ describe('breakglass doctor on the lab', {
         f.evidence.some((e) => e.text.includes(url) && /staticPodURL in .*config\.yaml/.test(e.source)),
       );
       assert.ok(f.evidence.some((e) => e.text.includes(`kube-system/from-url-${NODE_NAME}`)));
+      // status shows them as such: the URL where kubelet has them from, each pod with its state.
+      const status = breakglassJson<StatusJson>(['status', ...flags()]).json;
+      assert.equal(status.paths.staticPodURL!.value, url);
+      assert.deepEqual(
+        status.podsFromUrl.map((p) => [p.podName, p.phase, p.alerts.map((a) => a.code)]),
+        [[`from-url-${NODE_NAME}`, 'running', ['from-url']]],
+      );
+      assert.ok(!status.podsWithoutManifest.some((p) => p.podName.startsWith('from-url')));
       assert.equal(requests, 0, 'breakglass never asks that URL');
     } finally {
       fs.writeFileSync(config, original);

@@ -28,17 +28,21 @@ export interface StatusJson {
   runtime: RuntimeJson;
   staticPods: StaticPodJson[];
   /** Pods kubelet started from a file whose manifest is gone, still running: kubelet may never stop them. */
-  podsWithoutManifest: {
-    podName: string;
-    namespace: string;
-    phase: PodPhase;
-    alerts: AlertJson[];
-    containers: ContainerJson[];
-  }[];
+  podsWithoutManifest: RuntimeOnlyPodJson[];
+  /** Static pods kubelet runs from its HTTP source (staticPodURL / --manifest-url): no file here stops them. */
+  podsFromUrl: RuntimeOnlyPodJson[];
   findings: Finding[];
   interruptedChange: Intent | null;
   /** Everything an operator must not miss, most urgent first (the pods' alerts among them). */
   alerts: AlertJson[];
+}
+
+export interface RuntimeOnlyPodJson {
+  podName: string;
+  namespace: string;
+  phase: PodPhase;
+  alerts: AlertJson[];
+  containers: ContainerJson[];
 }
 
 export interface RuntimeJson {
@@ -110,6 +114,7 @@ export function statusJson(facts: NodeFacts, model: NodeModel): StatusJson {
       runtimeEndpoint: layout.runtimeEndpoint,
       pki: layout.pki,
       etcdDataDir: facts.etcdDataDir,
+      staticPodURL: layout.staticPodURL,
       podLogsDir: layout.podLogsDir,
       nodeName: layout.nodeName,
     },
@@ -126,18 +131,21 @@ export function statusJson(facts: NodeFacts, model: NodeModel): StatusJson {
     },
     // In the directories' own order, as `lint` lists them; each with what its row in the TUI shows.
     staticPods: model.staticPods.map((sp) => staticPodJson(viewOf.get(sp)!)),
-    podsWithoutManifest: model.pods
-      .filter((p) => p.phase === 'orphan')
-      .map((p) => ({
-        podName: p.podName!,
-        namespace: p.namespace!,
-        phase: p.phase,
-        alerts: p.alerts.map(alertJson),
-        containers: p.containers.map(containerJson),
-      })),
+    podsWithoutManifest: model.pods.filter((p) => p.origin === 'none').map(runtimeOnlyPodJson),
+    podsFromUrl: model.pods.filter((p) => p.origin === 'url').map(runtimeOnlyPodJson),
     findings: model.findings,
     interruptedChange: facts.intent,
     alerts: model.alerts.map(alertJson),
+  };
+}
+
+function runtimeOnlyPodJson(p: PodView): RuntimeOnlyPodJson {
+  return {
+    podName: p.podName!,
+    namespace: p.namespace!,
+    phase: p.phase,
+    alerts: p.alerts.map(alertJson),
+    containers: p.containers.map(containerJson),
   };
 }
 

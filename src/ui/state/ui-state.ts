@@ -276,6 +276,12 @@ function actionIntent(state: UiState, action: ActionKind, selectedKey: string | 
   }
   if (!selectedKey) return say(state, 'no static pod selected', 'warning');
   const enabled = facts.pods.find((p) => p.key === selectedKey)?.enabled ?? null;
+  if (enabled === null && selectedKey.startsWith('url:'))
+    return say(
+      state,
+      "this pod comes from kubelet's URL (staticPodURL): change it where that URL serves it",
+      'warning',
+    );
   if (enabled === null)
     return say(
       state,

@@ -57,12 +57,7 @@ export function PodTable({
             <Text color={color(row.alerts.length > 0 ? 'error' : null)}>
               {pad(podLabel(row), podWidth - 1)}{' '}
             </Text>
-            <Text color={color(row.enabled === false ? 'warning' : row.enabled === null ? 'error' : null)}>
-              {pad(
-                row.enabled === true ? 'enabled' : row.enabled === false ? 'disabled' : 'none',
-                W.manifest,
-              )}
-            </Text>
+            <Text color={color(manifestTone(row))}>{pad(manifestText(row), W.manifest)}</Text>
             <Text color={color(phaseTone(row))} bold={phaseTone(row) === 'error'}>
               {pad(row.stateText, W.state)}
             </Text>
@@ -79,6 +74,17 @@ export function PodTable({
       })}
     </Box>
   );
+}
+
+/** Where the pod's definition is: enabled or disabled here, kubelet's URL, or gone. */
+function manifestText(row: PodView): string {
+  if (row.origin === 'url') return 'URL';
+  return row.enabled === true ? 'enabled' : row.enabled === false ? 'disabled' : 'none';
+}
+
+function manifestTone(row: PodView): Tone | null {
+  if (row.enabled === true) return null;
+  return row.enabled === false || row.origin === 'url' ? 'warning' : 'error';
 }
 
 function phaseTone(row: PodView): Tone | null {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { podViews } from '../../../src/model/pod-view.js';
 import { joinRuntime } from '../../../src/model/runtime.js';
 import { staticPodsOf } from '../../../src/model/static-pods.js';
 import { parseManifestText } from '../../../src/sources/manifests/parse.js';
@@ -100,4 +101,38 @@ test('a running file pod no manifest claims is listed; one of another node or so
     joined.podsWithoutManifest.map((p) => p.podName),
     ['kube-apiserver-m1'],
   );
+});
+
+test("a running pod from kubelet's HTTP source is its own row: its state, the URL as its origin, nothing to move", () => {
+  const pods = staticPodsOf(manifestDir([['etcd.yaml', pod('etcd')]]), null);
+  const joined = joinRuntime(
+    pods,
+    [
+      sandbox({ id: 's1', podName: 'from-url-m1', configSource: 'http' }),
+      sandbox({ id: 's2', podName: 'gone-m1', configSource: 'http', state: 'notready' }),
+    ],
+    [container({ podName: 'from-url-m1', sandboxId: 's1', name: 'web' })],
+  );
+  assert.deepEqual(joined.podsWithoutManifest, [], 'a pod from the URL is not one whose file is gone');
+  assert.deepEqual(
+    joined.podsFromUrl.map((p) => p.podName),
+    ['from-url-m1'],
+  );
+  const rows = podViews({
+    staticPods: pods,
+    runtime: joined.byStaticPod,
+    podsWithoutManifest: joined.podsWithoutManifest,
+    podsFromUrl: joined.podsFromUrl,
+    health: new Map(),
+  });
+  const row = rows.find((r) => r.origin === 'url')!;
+  assert.equal(row.key, 'url:kube-system/from-url-m1');
+  assert.equal(row.phase, 'running');
+  assert.equal(row.enabled, null, 'no file to disable or enable');
+  assert.deepEqual(
+    row.alerts.map((a) => [a.code, a.severity]),
+    [['from-url', 'warning']],
+  );
+  assert.match(row.alerts[0]!.message, /moving files in the manifest directory does not stop it/);
+  assert.equal(rows.at(-1), row, 'after the pods from files');
 });
