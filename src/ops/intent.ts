@@ -4,7 +4,35 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Intent, intentPath } from '../node/state-dir.js';
+import { BreakglassError, errnoMessage } from '../util/errors.js';
 import { fsyncDir, writeFileDurable } from '../util/fsx.js';
+import { currentUser } from './lock.js';
+
+/** What a change says of itself; who runs it and when are added by beginIntent. */
+export type IntentFields = Omit<Intent, 'version' | 'pid' | 'user' | 'startedAt'>;
+
+/**
+ * Writes the intent of a change durably before it touches anything: a change whose intent cannot be
+ * written does not start (nothing changed), so every change that starts can be finished or undone.
+ */
+export function beginIntent(stateDir: string, fields: IntentFields): Intent {
+  const intent: Intent = {
+    version: 1,
+    ...fields,
+    pid: process.pid,
+    user: currentUser(),
+    startedAt: new Date().toISOString(),
+  };
+  try {
+    writeIntent(stateDir, intent);
+  } catch (err) {
+    throw new BreakglassError(
+      `cannot write the intent log in ${stateDir}: ${errnoMessage(err)}; nothing changed`,
+      'io',
+    );
+  }
+  return intent;
+}
 
 export function writeIntent(stateDir: string, intent: Intent): void {
   writeFileDurable(intentPath(stateDir), `${JSON.stringify(intent)}\n`);

@@ -4,7 +4,7 @@
 // the next change finishes or undoes it. The caller holds the lock (ops/guard.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Intent, MoveAction } from '../node/state-dir.js';
+import type { MoveAction } from '../node/state-dir.js';
 import { readEntry, scanManifestDir } from '../sources/manifests/scan.js';
 import type { ManifestFile } from '../sources/manifests/types.js';
 import { BreakglassError, errnoMessage } from '../util/errors.js';
@@ -13,8 +13,7 @@ import { escapeName } from '../util/sanitize.js';
 import { appendAudit } from './audit.js';
 import { crashpoint } from './crashpoint.js';
 import { checkMoveLayout, checkWritable, joinRaw } from './dirs.js';
-import { clearIntent, writeIntent } from './intent.js';
-import { currentUser } from './lock.js';
+import { beginIntent, clearIntent } from './intent.js';
 import { tryRecover } from './recover.js';
 
 export interface ChangeContext {
@@ -75,8 +74,7 @@ function moveChecked(ctx: ChangeContext, action: MoveAction, name: string, notes
   checkWritable(ctx.holding);
   const stat = fs.lstatSync(src);
   const sha256 = sha256Of(src);
-  const intent: Intent = {
-    version: 1,
+  beginIntent(ctx.stateDir, {
     action,
     nameHex: file.rawName.toString('hex'),
     displayName: file.displayName,
@@ -85,18 +83,7 @@ function moveChecked(ctx: ChangeContext, action: MoveAction, name: string, notes
     sha256,
     dev: stat.dev,
     ino: stat.ino,
-    pid: process.pid,
-    user: currentUser(),
-    startedAt: new Date().toISOString(),
-  };
-  try {
-    writeIntent(ctx.stateDir, intent);
-  } catch (err) {
-    throw new BreakglassError(
-      `cannot write the intent log in ${ctx.stateDir}: ${errnoMessage(err)}; nothing changed`,
-      'io',
-    );
-  }
+  });
   crashpoint('after-intent');
   try {
     fs.linkSync(src, dst);

@@ -5,7 +5,6 @@
 // (ops/recover.ts) finishes the swap when the temp file is whole, or removes it: the manifest is there
 // exactly once, old or new, and no second pod file ever exists.
 import * as fs from 'node:fs';
-import type { Intent } from '../node/state-dir.js';
 import { BreakglassError, errnoMessage } from '../util/errors.js';
 import { fsyncDir, sha256, sha256Of } from '../util/fsx.js';
 import { escapeName } from '../util/sanitize.js';
@@ -13,8 +12,7 @@ import { appendAudit, tryAppendAudit } from './audit.js';
 import { crashpoint } from './crashpoint.js';
 import { checkWritable, joinRaw } from './dirs.js';
 import { entryNotes, guardedChange } from './guard.js';
-import { clearIntent, writeIntent } from './intent.js';
-import { currentUser } from './lock.js';
+import { beginIntent, clearIntent } from './intent.js';
 import type { ChangeContext } from './move.js';
 import { tryRecover } from './recover.js';
 
@@ -79,8 +77,7 @@ function replaceChecked(ctx: ChangeContext, request: ReplaceRequest, notes: stri
   const after = sha256(request.content);
   const tempName = Buffer.concat([Buffer.from('.'), name, Buffer.from(`.breakglass-${process.pid}.tmp`)]);
   const temp = joinRaw(ctx.manifests, tempName);
-  const intent: Intent = {
-    version: 1,
+  beginIntent(ctx.stateDir, {
     action: 'replace',
     nameHex: name.toString('hex'),
     displayName: display,
@@ -91,18 +88,7 @@ function replaceChecked(ctx: ChangeContext, request: ReplaceRequest, notes: stri
     tempHex: tempName.toString('hex'),
     dev: stat.dev,
     ino: stat.ino,
-    pid: process.pid,
-    user: currentUser(),
-    startedAt: new Date().toISOString(),
-  };
-  try {
-    writeIntent(ctx.stateDir, intent);
-  } catch (err) {
-    throw new BreakglassError(
-      `cannot write the intent log in ${ctx.stateDir}: ${errnoMessage(err)}; nothing changed`,
-      'io',
-    );
-  }
+  });
   crashpoint('replace-after-intent');
   try {
     writeTemp(temp, request.content, stat);
