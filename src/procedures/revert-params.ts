@@ -1,10 +1,10 @@
 // What a revert is asked, planned from the node: the manifest as it is now, the version put back (the
 // last its pod ran healthy on, or the one named), read from the history and checked, and the gate.
-import * as fs from 'node:fs';
 import type { NodeFacts } from '../model/facts.js';
 import { historyView, revertChoice, versionsOf } from '../model/manifest-history.js';
 import type { NodeModel } from '../model/node.js';
 import { readHistoryLog, readHistoryObject } from '../sources/manifest-history.js';
+import { readManifestBytes } from '../sources/manifest-text.js';
 import { sameDecodedPod } from '../sources/manifests/edit-lint.js';
 import { parseManifestText } from '../sources/manifests/parse.js';
 import { BreakglassError } from '../util/errors.js';
@@ -32,7 +32,7 @@ export function revertParams(model: NodeModel, facts: NodeFacts, name: string, a
   }
   const manifest = view.staticPod.manifest;
   if (manifest.kind !== 'file') throw new BreakglassError(`${view.file} is not a regular file`, 'usage');
-  const data = fs.readFileSync(manifest.path);
+  const data = readManifestBytes(manifest.path, view.file);
   const stateDir = facts.layout.stateDir.value;
   const versions = versionsOf(readHistoryLog(stateDir, view.fileName).records);
   const choice = revertChoice(versions, sha256(data), ask.to);

@@ -12,6 +12,7 @@ import { checkMayChange } from '../../ops/guard.js';
 import { editPod } from '../../procedures/edit.js';
 import { REVERT_GATE_SECONDS, type RevertParams } from '../../procedures/revert.js';
 import { readHistoryLog, readHistoryObject } from '../../sources/manifest-history.js';
+import { readManifestBytes } from '../../sources/manifest-text.js';
 import { decodedForm, lintEdit, sameDecodedPod } from '../../sources/manifests/edit-lint.js';
 import { parseManifestText } from '../../sources/manifests/parse.js';
 import { BreakglassError } from '../../util/errors.js';
@@ -39,7 +40,7 @@ export async function edit(args: CliArgs, io: Io): Promise<number> {
   const manifest = view.staticPod.manifest;
   if (manifest.kind !== 'file') throw new BreakglassError(`${view.file} is not a regular file`, 'usage');
   const pod = view.staticPod.pod;
-  const current = fs.readFileSync(manifest.path);
+  const current = readManifestBytes(manifest.path, view.file);
   const stateDir = facts.layout.stateDir.value;
   const copy = openWorkingCopy(stateDir, view.fileName, current);
   if (copy.resumed) io.err(`breakglass: continuing the earlier edit kept in ${escapeName(copy.path)}\n`);
@@ -127,7 +128,7 @@ export async function edit(args: CliArgs, io: Io): Promise<number> {
     params: () => params,
     result: (p) => ({ pod: p.name, file: p.file, sha256: p.target.sha256, previous: p.current.sha256 }),
   });
-  const nowHolds = sha256(fs.readFileSync(manifest.path));
+  const nowHolds = sha256(readManifestBytes(manifest.path, view.file));
   if (nowHolds === params.target.sha256) dropWorkingCopy(copy); // in place, and in the history
   if (code === EXIT_OK || nowHolds !== params.target.sha256 || !io.ask || args.flags.json) return code;
   // In place but not healthy: the version before the edit is one key away.
