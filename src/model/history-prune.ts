@@ -15,7 +15,8 @@ export interface HistoryLog {
 export interface PruneChoice {
   /** The logs to rewrite, with the records they keep (one version record per version, its last healthy mark). */
   rewrite: { key: string; records: HistoryRecord[] }[];
-  /** Objects no kept version refers to any more. */
+  /** Objects no kept version refers to any more, and stored objects no log names (a crash between an
+   * object's write and its record's). */
   removeObjects: string[];
 }
 
@@ -29,6 +30,7 @@ interface Entry {
 export function pruneChoice(
   logs: readonly HistoryLog[],
   limits: { perFile: number; totalBytes: number } = HISTORY_LIMITS,
+  stored: readonly string[] = [],
 ): PruneChoice {
   const entries = new Map<string, Entry[]>();
   for (const log of logs) entries.set(log.key, entriesOf(log));
@@ -54,7 +56,7 @@ export function pruneChoice(
     bytes = keptBytes(all);
   }
   const referenced = new Set(all.filter((e) => !e.dropped).map((e) => e.record.sha256));
-  const everywhere = new Set(all.map((e) => e.record.sha256));
+  const everywhere = new Set([...all.map((e) => e.record.sha256), ...stored]);
   const rewrite: PruneChoice['rewrite'] = [];
   for (const log of logs) {
     const list = entries.get(log.key)!;

@@ -51,12 +51,25 @@ export function versionsOf(records: readonly HistoryRecord[]): Version[] {
   return out.reverse();
 }
 
+/**
+ * The versions in the order the file held them. What breakglass saw is in the log's own order, which
+ * stays true when the clock jumps (a skewed clock being fixed is part of many outages). kubeadm's
+ * backups are found later than they were made: each goes before the first sighting after its time.
+ */
 function chronological(records: readonly HistoryRecord[]): VersionRecord[] {
-  return records
-    .map((r, i) => ({ r, i }))
-    .filter((x): x is { r: VersionRecord; i: number } => x.r.type === 'version')
-    .sort((a, b) => Date.parse(a.r.at) - Date.parse(b.r.at) || a.i - b.i)
-    .map((x) => x.r);
+  const versions = records.filter((r): r is VersionRecord => r.type === 'version');
+  const seen = versions.filter((r) => r.source !== 'kubeadm-backup');
+  const backups = versions
+    .filter((r) => r.source === 'kubeadm-backup')
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const out: VersionRecord[] = [];
+  let next = 0;
+  for (const r of seen) {
+    while (next < backups.length && Date.parse(backups[next]!.at) <= Date.parse(r.at))
+      out.push(backups[next++]!);
+    out.push(r);
+  }
+  return [...out, ...backups.slice(next)];
 }
 
 /** The newest version the pod was healthy on; null when none was. */

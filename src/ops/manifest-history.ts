@@ -38,7 +38,10 @@ export interface HistoryDecisions<T extends RecordItem> {
   /** The records this item adds to what its log holds now (none: nothing new). */
   appends(records: HistoryRecord[], item: T): HistoryRecord[];
   /** Over a bound: which logs to rewrite and which objects to remove. */
-  prune(logs: { key: string; records: HistoryRecord[] }[]): {
+  prune(
+    logs: { key: string; records: HistoryRecord[] }[],
+    storedObjects: string[],
+  ): {
     rewrite: { key: string; records: HistoryRecord[] }[];
     removeObjects: string[];
   };
@@ -133,7 +136,7 @@ function prune<T extends RecordItem>(stateDir: string, decide: HistoryDecisions<
     fileName,
     records: readHistoryLog(stateDir, fileName).records,
   }));
-  const choice = decide.prune(logs);
+  const choice = decide.prune(logs, [...historyObjects(stateDir).keys()]);
   for (const rewrite of choice.rewrite) {
     const log = logs.find((l) => l.key === rewrite.key);
     if (!log) continue;

@@ -29,7 +29,8 @@ interface Item extends Observation {
 
 const DECISIONS = {
   appends: (records: Parameters<typeof appendsFor>[0], item: Item) => appendsFor(records, item),
-  prune: (logs: Parameters<typeof pruneChoice>[0]) => pruneChoice(logs),
+  prune: (logs: Parameters<typeof pruneChoice>[0], stored: string[]) =>
+    pruneChoice(logs, HISTORY_LIMITS, stored),
   overBound: (versions: number, bytes: () => number) =>
     versions > HISTORY_LIMITS.perFile || bytes() > HISTORY_LIMITS.totalBytes,
 };

@@ -58,3 +58,10 @@ test('a file whose every version is protected keeps them all, even over the byte
   const logs = [{ key: 'etcd.yaml', records: [version(1, 1, 500), healthy(1, 2), version(2, 3, 500)] }];
   assert.deepEqual(pruneChoice(logs, { perFile: 1, totalBytes: 10 }), { rewrite: [], removeObjects: [] });
 });
+
+test('a stored object no log names (a crash between its write and its record) goes; named ones stay', () => {
+  const logs = [{ key: 'etcd.yaml', records: [version(1, 1, 100), version(2, 3, 100)] }];
+  const choice = pruneChoice(logs, { perFile: 50, totalBytes: 1e9 }, [sha(1), sha(2), sha(9)]);
+  assert.deepEqual(choice.rewrite, []);
+  assert.deepEqual(choice.removeObjects, [sha(9)]);
+});

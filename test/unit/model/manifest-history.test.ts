@@ -71,6 +71,16 @@ test("a kubeadm backup sorts by its directory's time, before versions seen later
   );
 });
 
+test('a clock set back between two sightings: the log says which came last, not the times', () => {
+  // A seen at 00:00:50; the clock is fixed (set back), then B is seen at 00:00:20, a backup of 00:00:30 found.
+  const versions = versionsOf([version(A, 50), version(B, 20), version(C, 30, 'kubeadm-backup')]);
+  assert.deepEqual(
+    versions.map((v) => v.sha256[0]),
+    ['b', 'a', 'c'],
+    'what the file holds now is the newest; the backup goes before the first sighting after its time',
+  );
+});
+
 test('an observation of the newest version adds nothing; new bytes add a version; healthy is marked once', () => {
   const records = [version(A, 1)];
   assert.deepEqual(appendsFor(records, obs(A, 2)), []);
