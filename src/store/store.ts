@@ -145,6 +145,11 @@ export class NodeStore implements FeedHost {
     this.health?.probeNow();
   }
 
+  /** etcd's latencies measured from now (see EtcdFeed.measure). */
+  measureEtcdNow(minFsyncs: number, maxMs: number, signal: AbortSignal): Promise<void> {
+    return this.etcd?.measure(minFsyncs, maxMs, signal) ?? Promise.resolve();
+  }
+
   /** The diagnosis's own reads (failing pods' logs, etcd's status) now; resolves when they are in. */
   readEvidenceNow(): Promise<void> {
     return this.evidence?.readNow() ?? Promise.resolve();

@@ -3,6 +3,7 @@
 // cause first, each with its evidence, its consequences and the fix. Exit 0 when nothing is wrong.
 
 import { diagnose, somethingWrong } from '../../model/diagnosis/diagnose.js';
+import { MIN_FSYNCS } from '../../model/diagnosis/etcd-causes.js';
 import type { NodeFacts } from '../../model/facts.js';
 import { nodeModel } from '../../model/node.js';
 import { doctorInput } from '../../store/doctor.js';
@@ -17,8 +18,8 @@ import { doctorJson, doctorText } from '../render/doctor.js';
 
 /** The longest the doctor waits for a source that does not answer: it then judges without it. */
 const READ_SECONDS = 8;
-/** The etcd feed scrapes every 5 s. */
-const ETCD_SCRAPE_SECONDS = 6;
+/** The longest the doctor measures etcd's fsyncs itself, when its since-start figures look slow. */
+const ETCD_MEASURE_MS = 3_000;
 
 export async function doctor(args: CliArgs, io: Io): Promise<number> {
   const layout = await discover(args.flags);
@@ -26,11 +27,16 @@ export async function doctor(args: CliArgs, io: Io): Promise<number> {
   const signal = io.signal ?? new AbortController().signal;
   try {
     store.start(ALL_FEEDS);
+    // A slow fsync since etcd started may be its start-up: measured from now, while the rest is read.
+    const measure = new AbortController();
+    const abort = () => measure.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    const measuring = store.measureEtcdNow(MIN_FSYNCS, ETCD_MEASURE_MS, measure.signal);
     await waitFor(store, (_, facts) => unread(facts as NodeSnapshot).length === 0, READ_SECONDS, signal);
-    // A slow fsync since etcd started may be its start-up: the next scrape measures it now.
     const first = store.snapshot.etcd.value;
-    if (first?.walFsync.window === 'since-start' && first.walFsync.verdict === 'slow')
-      await waitFor(store, (_, facts) => facts.etcd.value !== first, ETCD_SCRAPE_SECONDS, signal);
+    if (first?.walFsync.window === 'since-start' && first.walFsync.verdict === 'slow') await measuring;
+    else measure.abort();
+    signal.removeEventListener('abort', abort);
     // The failing pods' logs and etcd's status follow from what the other sources said.
     await store.readEvidenceNow();
     const snapshot = store.snapshot;

@@ -9,7 +9,7 @@ const WRITERS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 const FSYNC_ELECTION_MS = 100;
 const QUOTA_WARNING = 0.8;
 /** Fewer fsyncs than this in the window: their p99 is their slowest, not a p99. */
-const MIN_FSYNCS = 20;
+export const MIN_FSYNCS = 20;
 
 export function etcdCauses({ facts, etcd }: DoctorInput): Cause[] {
   const out: Cause[] = [];

@@ -1,7 +1,12 @@
 // etcd's own metrics, scraped every 5 s from the metrics URL its manifest names; re-armed when that
 // changes. No etcd manifest, or no usable URL, is one line in the slot.
 import { etcdMetricsFlag } from '../../node/etcd.js';
-import { metricsUrlFromFlag, watchEtcdMetrics } from '../../sources/etcd/metrics.js';
+import {
+  metricsUrlFromFlag,
+  scrapeEtcd,
+  summarizeEtcd,
+  watchEtcdMetrics,
+} from '../../sources/etcd/metrics.js';
 import { errnoMessage } from '../../util/errors.js';
 import type { Feed, FeedHost } from '../feed.js';
 import { enabledPods } from './health.js';
@@ -10,7 +15,15 @@ const SCRAPE_INTERVAL_MS = 5_000;
 
 export interface EtcdFeed extends Feed {
   sync(): void;
+  /**
+   * Measures etcd's latencies from now: a scrape, then another every 250 ms until `minFsyncs` WAL
+   * fsyncs happened or `maxMs` passed; the slot then holds that interval. For a one-shot judgement
+   * (the doctor) that should not wait for the next 5 s scrape, nor judge by etcd's since-start figures.
+   */
+  measure(minFsyncs: number, maxMs: number, signal: AbortSignal): Promise<void>;
 }
+
+const MEASURE_STEP_MS = 250;
 
 export function startEtcdFeed(host: FeedHost): EtcdFeed {
   let watcher: { close(): void } | null = null;
@@ -35,8 +48,35 @@ export function startEtcdFeed(host: FeedHost): EtcdFeed {
       (err) => host.update((s) => ({ ...s, etcd: { ...s.etcd, error: err.message, at: Date.now() } })),
     );
   };
+  const measure = async (minFsyncs: number, maxMs: number, signal: AbortSignal) => {
+    const started = Date.now();
+    let found = metricsUrl(host);
+    // Right after the start the manifests may not be read yet: their etcd names the URL.
+    while (!('url' in found) && Date.now() - started < maxMs && !signal.aborted && !host.closed) {
+      await new Promise((r) => setTimeout(r, 50));
+      found = metricsUrl(host);
+    }
+    if (!('url' in found)) return;
+    try {
+      const first = await scrapeEtcd(found.url);
+      for (;;) {
+        await new Promise((r) => setTimeout(r, MEASURE_STEP_MS));
+        if (host.closed || signal.aborted) return;
+        const next = await scrapeEtcd(found.url);
+        const sample = summarizeEtcd(first, next);
+        // No fsync since the first scrape: the sample falls back to since-start figures.
+        const enough = sample.walFsync.window === 'interval' && sample.walFsync.observations >= minFsyncs;
+        if (enough || next.atMs - first.atMs >= maxMs) {
+          host.update((s) => ({ ...s, etcd: { value: sample, error: null, at: Date.now() } }));
+          return;
+        }
+      }
+    } catch {
+      // The feed's own scrapes say what is wrong with etcd's metrics.
+    }
+  };
   sync();
-  return { sync, close: () => watcher?.close() };
+  return { sync, measure, close: () => watcher?.close() };
 }
 
 /** etcd's metrics URL from its enabled manifest, or why there is none. */
