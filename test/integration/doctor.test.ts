@@ -245,6 +245,32 @@ describe('breakglass doctor on the lab', {
     }
   });
 
+  test('/var/lib/kubelet nearly full: named with what it breaks', async () => {
+    const varLib = path.join(l.nodeRoot, 'var/lib/kubelet');
+    // Its files (kubelet's config among them) stay readable on the small file system put over it.
+    const saved = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-doctor-kubelet-'));
+    execFileSync('cp', ['-a', `${varLib}/.`, saved]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'bg-doctor-kubelet', varLib]);
+    try {
+      execFileSync('cp', ['-a', `${saved}/.`, varLib]);
+      const stat = fs.statfsSync(varLib);
+      execFileSync('fallocate', [
+        '-l',
+        `${stat.bavail * stat.bsize - 512 * 1024}`,
+        path.join(varLib, 'fill'),
+      ]);
+      const f = (await firstFinding('disk-full')).findings[0]!;
+      assert.match(
+        f.title,
+        /the file system of \/var\/lib\/kubelet is full .*kubelet evicts pods below 10 % and images cannot be pulled/,
+      );
+      assert.match(f.fix.command!, /^du -xh --max-depth=2 \/var\/lib\/kubelet/);
+    } finally {
+      execFileSync('umount', ['-l', varLib]);
+      fs.rmSync(saved, { recursive: true, force: true });
+    }
+  });
+
   test("static pods from kubelet's HTTP source: from its config and the runtime, never fetched", async () => {
     let requests = 0;
     const server = http.createServer((_req, res) => {
