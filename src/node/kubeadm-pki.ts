@@ -7,38 +7,53 @@ export const EXPIRY_WARNING_DAYS = 30;
 export interface CertSpec {
   name: string;
   kind: 'certificate' | 'ca';
-  /** Under pkiDir, without .crt */
+  /** Under pkiDir, without .crt (and .key) */
   file: string;
   /** Why it may legitimately be absent. */
   optional?: string;
+  /** A leaf's CA: its file under pkiDir, without .crt and .key. */
+  signer?: string;
 }
 
 export interface KubeconfigSpec {
   name: string;
   optional?: string;
+  /**
+   * Whether `kubeadm certs renew` renews its embedded client certificate (signed by the cluster CA).
+   * kubelet.conf's is kubelet's to rotate ("delegated to kubelet").
+   */
+  renewable: boolean;
 }
 
 const EXTERNAL_ETCD = 'with an external etcd, kubeadm writes no etcd certificates';
 
 /** kubeadm's own list (cmd/kubeadm/app/phases/certs), in check-expiration's order. */
 export const LEAF_CERTS: CertSpec[] = [
-  { name: 'apiserver', kind: 'certificate', file: 'apiserver' },
+  { name: 'apiserver', kind: 'certificate', file: 'apiserver', signer: 'ca' },
   {
     name: 'apiserver-etcd-client',
     kind: 'certificate',
     file: 'apiserver-etcd-client',
     optional: 'with an external etcd, its client certificate is not kubeadm-managed',
+    signer: 'etcd/ca',
   },
-  { name: 'apiserver-kubelet-client', kind: 'certificate', file: 'apiserver-kubelet-client' },
+  { name: 'apiserver-kubelet-client', kind: 'certificate', file: 'apiserver-kubelet-client', signer: 'ca' },
   {
     name: 'etcd-healthcheck-client',
     kind: 'certificate',
     file: 'etcd/healthcheck-client',
     optional: EXTERNAL_ETCD,
+    signer: 'etcd/ca',
   },
-  { name: 'etcd-peer', kind: 'certificate', file: 'etcd/peer', optional: EXTERNAL_ETCD },
-  { name: 'etcd-server', kind: 'certificate', file: 'etcd/server', optional: EXTERNAL_ETCD },
-  { name: 'front-proxy-client', kind: 'certificate', file: 'front-proxy-client' },
+  { name: 'etcd-peer', kind: 'certificate', file: 'etcd/peer', optional: EXTERNAL_ETCD, signer: 'etcd/ca' },
+  {
+    name: 'etcd-server',
+    kind: 'certificate',
+    file: 'etcd/server',
+    optional: EXTERNAL_ETCD,
+    signer: 'etcd/ca',
+  },
+  { name: 'front-proxy-client', kind: 'certificate', file: 'front-proxy-client', signer: 'front-proxy-ca' },
 ];
 
 export const CAS: CertSpec[] = [
@@ -48,9 +63,16 @@ export const CAS: CertSpec[] = [
 ];
 
 export const KUBECONFIGS: KubeconfigSpec[] = [
-  { name: 'admin.conf' },
-  { name: 'controller-manager.conf' },
-  { name: 'scheduler.conf' },
-  { name: 'super-admin.conf', optional: 'clusters made before kubeadm 1.29 have no super-admin.conf' },
-  { name: 'kubelet.conf' },
+  { name: 'admin.conf', renewable: true },
+  { name: 'controller-manager.conf', renewable: true },
+  { name: 'scheduler.conf', renewable: true },
+  {
+    name: 'super-admin.conf',
+    optional: 'clusters made before kubeadm 1.29 have no super-admin.conf',
+    renewable: true,
+  },
+  { name: 'kubelet.conf', renewable: false },
 ];
+
+/** The CA that signs the kubeconfigs' client certificates. */
+export const KUBECONFIG_SIGNER = 'ca';
