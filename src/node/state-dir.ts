@@ -8,7 +8,15 @@ import { isErrno } from '../util/fsx.js';
 export type MoveAction = 'disable' | 'enable';
 
 /** A move, or `replace`: the manifest's bytes swapped for another version's (`revert`). */
-export type IntentAction = MoveAction | 'replace';
+export type IntentAction = MoveAction | 'replace' | 'swap-files';
+
+/** One file of a swap-files change: its new bytes wait in `temp` beside it until renamed over it. */
+export interface SwapFile {
+  path: string;
+  temp: string;
+  sha256Before: string;
+  sha256After: string;
+}
 
 /** A manifest move (or replace) in flight: written durably before it, removed after. */
 export interface Intent {
@@ -30,6 +38,8 @@ export interface Intent {
   sha256After?: string;
   /** replace: the dot-named temp file beside the manifest that holds the new bytes, its name in hex. */
   tempHex?: string;
+  /** swap-files: the files replaced together (a certificate and its key, kubeconfigs). */
+  files?: SwapFile[];
 }
 
 export function intentPath(stateDir: string): string {
@@ -54,8 +64,15 @@ export function readIntent(stateDir: string): Intent | null {
     throw err;
   }
   const intent = JSON.parse(text) as Intent;
-  const known = intent.action === 'disable' || intent.action === 'enable' || intent.action === 'replace';
-  if (intent.version !== 1 || !known || (intent.action === 'replace' && !intent.tempHex)) {
+  const known =
+    intent.action === 'disable' ||
+    intent.action === 'enable' ||
+    intent.action === 'replace' ||
+    intent.action === 'swap-files';
+  const incomplete =
+    (intent.action === 'replace' && !intent.tempHex) ||
+    (intent.action === 'swap-files' && !Array.isArray(intent.files));
+  if (intent.version !== 1 || !known || incomplete) {
     throw new Error(`unknown intent log format in ${intentPath(stateDir)}`);
   }
   return intent;

@@ -9,6 +9,7 @@ import { appendAudit } from './audit.js';
 import { crashpoint } from './crashpoint.js';
 import { joinRaw } from './dirs.js';
 import { clearIntent, removeStaleIntentTemps } from './intent.js';
+import { recoverSwap } from './swap-files.js';
 
 export interface RecoveryReport {
   action: IntentAction;
@@ -23,6 +24,18 @@ export function recoverInterrupted(stateDir: string): RecoveryReport | null {
   const intent = readIntent(stateDir);
   if (!intent) return null;
   if (intent.action === 'replace') return recoverReplace(stateDir, intent);
+  if (intent.action === 'swap-files') {
+    const result = recoverSwap(intent.files ?? [], intent.displayName);
+    appendAudit(stateDir, {
+      action: 'recover-swap-files',
+      file: intent.displayName,
+      outcome: result.outcome,
+      message: result.message,
+    });
+    crashpoint('recover-after-audit');
+    clearIntent(stateDir);
+    return { action: intent.action, file: intent.displayName, ...result };
+  }
   const name = Buffer.from(intent.nameHex, 'hex');
   const src = joinRaw(intent.from, name);
   const dst = joinRaw(intent.to, name);
