@@ -31,6 +31,7 @@ const load = {
   snapshot: () => import('./commands/snapshot.js'),
   history: () => import('./commands/history.js'),
   revert: () => import('./commands/revert.js'),
+  certs: () => import('./commands/certs.js'),
   edit: () => import('./commands/edit.js'),
 };
 
@@ -130,6 +131,15 @@ export const COMMANDS: CommandSpec[] = [
     summary: '$EDITOR on a copy of a manifest (outside the manifest directory); linted, its diff shown,',
     details: ['swapped in crash-safely on confirmation, then watched until healthy (revert offered)'],
     run: async (args, io) => (await load.edit()).edit(args, io),
+  },
+  {
+    name: 'certs',
+    takes: 'names',
+    summary: "kubeadm's certificates: expiry, signer, who uses each; `certs renew [NAME...|--all]` renews",
+    details: [
+      "them by kubeadm's rules (backed up first, crash-safe), then restarts the pods that use them, gated",
+    ],
+    run: async (args, io) => (await load.certs()).certs(args, io),
   },
 ];
 

@@ -1,0 +1,157 @@
+// `breakglass certs [--json]`: kubeadm's certificates and kubeconfigs as `kubeadm certs check-expiration`
+// lists them, with the CA that signs each (and whether its key is on the node) and the static pods whose
+// flags name it. `breakglass certs renew [NAME...|--all] [--no-restart] [--days N] [--yes]`: renewed by
+// kubeadm's rules and the pods that use them restarted (procedures/cert-renew.ts).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { renewalPlan } from '../../model/cert-renewal.js';
+import type { NodeFacts } from '../../model/facts.js';
+import { type NodeModel, nodeModel } from '../../model/node.js';
+import { CAS, KUBECONFIGS, LEAF_CERTS } from '../../node/kubeadm-pki.js';
+import { renewCerts } from '../../procedures/cert-renew.js';
+import { certRenewParams, DEFAULT_VALIDITY_DAYS } from '../../procedures/cert-renew-params.js';
+import type { CertificateInfo } from '../../sources/certs.js';
+import { NodeStore } from '../../store/store.js';
+import { waitFor } from '../../store/watch.js';
+import { BreakglassError } from '../../util/errors.js';
+import { escapeName, terminalSafeJson } from '../../util/sanitize.js';
+import type { CliArgs } from '../args.js';
+import { EXIT_OK, EXIT_PROBLEMS, type Io } from '../io.js';
+import { discover, storeOptions } from '../node.js';
+import { runProcedureCommand } from '../run-procedure.js';
+
+export function certs(args: CliArgs, io: Io): Promise<number> {
+  const [sub, ...names] = args.targets;
+  if (sub === undefined) return list(args, io);
+  if (sub !== 'renew')
+    throw new BreakglassError(`certs takes nothing, or renew [NAME...]; not "${escapeName(sub)}"`, 'usage');
+  if (names.length > 0 && args.flags.all)
+    throw new BreakglassError('certs renew takes NAMEs or --all, not both', 'usage');
+  return runProcedureCommand(args, io, {
+    procedure: renewCerts,
+    feeds: ['runtime', 'health', 'certs'],
+    confirm: true,
+    params: (model, facts) =>
+      certRenewParams(model, facts, {
+        names,
+        all: args.flags.all,
+        days: args.flags.days ?? DEFAULT_VALIDITY_DAYS,
+        restart: !args.flags.noRestart,
+        readOnly: args.flags.readOnly,
+        gateSeconds: args.flags.gateTimeout,
+      }),
+    result: (p) => ({
+      renewed: p.renew.map((t) => t.name),
+      skipped: p.skipped,
+      restarted: p.restart?.pods.map((x) => x.name) ?? [],
+      notRestarted: p.restart ? [] : p.users,
+      notAfter: p.notAfter.toISOString(),
+    }),
+  });
+}
+
+export interface CertJson {
+  name: string;
+  kind: CertificateInfo['kind'];
+  path: string;
+  subject: string | null;
+  notAfter: string | null;
+  residualDays: number | null;
+  status: CertificateInfo['status'];
+  problem: string | null;
+  /** The CA that signs it (its file under the PKI directory), and whether that CA's key is on the node. */
+  signer: string | null;
+  signerKeyOnNode: boolean | null;
+  usedBy: string[];
+  /** What `certs renew` would do with it: null when it renews it, else why not. */
+  notRenewed: string | null;
+}
+
+async function list(args: CliArgs, io: Io): Promise<number> {
+  const layout = await discover(args.flags);
+  const store = new NodeStore({ ...storeOptions(args.flags, layout), notifyMs: 50 });
+  try {
+    store.start(['certs']);
+    const signal = io.signal ?? new AbortController().signal;
+    await waitFor(store, (_, facts) => facts.certs.at !== null, 8, signal);
+    const facts = store.snapshot;
+    const rows = certRows(nodeModel(facts), facts);
+    io.out(args.flags.json ? `${terminalSafeJson({ certificates: rows }, 2)}\n` : certsText(rows));
+    return rows.some((r) => r.status === 'expired' || r.status === 'not-yet-valid' || r.status === 'error')
+      ? EXIT_PROBLEMS
+      : EXIT_OK;
+  } finally {
+    await store.close();
+  }
+}
+
+function certRows(model: NodeModel, facts: NodeFacts): CertJson[] {
+  const certs = facts.certs.value;
+  if (!certs)
+    throw new BreakglassError(
+      `the certificates could not be read: ${facts.certs.error ?? 'no answer'}`,
+      'pki',
+    );
+  const pkiDir = facts.layout.pki.value;
+  const caKeys = new Set(CAS.map((c) => c.file).filter((f) => fs.existsSync(path.join(pkiDir, `${f}.key`))));
+  const pods = model.pods
+    .filter((p) => p.enabled === true && p.staticPod?.pod)
+    .map((p) => ({ name: p.name, args: p.staticPod!.pod!.containers.flatMap((c) => c.argv) }));
+  const plan = renewalPlan(
+    {
+      certs,
+      pkiDir,
+      kubeconfigDir: path.join(facts.layout.root, 'etc/kubernetes'),
+      root: facts.layout.root,
+      caKeys,
+      pods,
+    },
+    { names: [], all: true },
+  );
+  const signerOf = (name: string): string | null =>
+    LEAF_CERTS.find((s) => s.name === name)?.signer ??
+    (KUBECONFIGS.some((k) => k.name === name) ? 'ca' : null);
+  const now = Date.now();
+  return certs.map((c) => {
+    const target = plan.renew.find((t) => t.name === c.name);
+    const signer = signerOf(c.name);
+    return {
+      name: c.name,
+      kind: c.kind,
+      path: c.path,
+      subject: c.subject,
+      notAfter: c.notAfter?.toISOString() ?? null,
+      residualDays: c.notAfter ? Math.floor((c.notAfter.getTime() - now) / 86_400_000) : null,
+      status: c.status,
+      problem: c.problem,
+      signer,
+      signerKeyOnNode: signer === null ? null : caKeys.has(signer),
+      usedBy: target?.users ?? [],
+      notRenewed: target
+        ? null
+        : c.kind === 'ca'
+          ? 'a CA: never renewed'
+          : (plan.skipped.find((s) => s.name === c.name)?.why ?? 'not renewed'),
+    };
+  });
+}
+
+function certsText(rows: CertJson[]): string {
+  const header = ['CERTIFICATE', 'EXPIRES', 'RESIDUAL', 'STATUS', 'SIGNED BY', 'USED BY'];
+  const body = rows.map((r) => [
+    r.name,
+    r.notAfter ? r.notAfter.replace('T', ' ').slice(0, 16) : '-',
+    r.residualDays === null ? '-' : r.residualDays < 0 ? 'expired' : `${r.residualDays}d`,
+    r.status,
+    r.signer === null ? '-' : `${r.signer}${r.signerKeyOnNode ? '' : ' (no key here)'}`,
+    r.usedBy.join(', ') || '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  const problems = rows.filter((r) => r.problem).map((r) => `! ${r.name}: ${escapeName(r.problem!)}`);
+  return `${[line(header), ...body.map(line), ...(problems.length ? ['', ...problems] : [])].join('\n')}\n`;
+}
