@@ -3,7 +3,6 @@
 // super-admin.conf, controller-manager.conf and scheduler.conf; never a CA; kubelet.conf is kubelet's to
 // rotate. Which static pods use each (their flags name the file), so that exactly those restart, in
 // kubeadm's order. Pure.
-import path from 'node:path';
 import {
   type CertSpec,
   KUBECONFIG_SIGNER,
@@ -59,6 +58,14 @@ export interface RenewalInput {
   pods: readonly { name: string; args: readonly string[] }[];
 }
 
+/** Paths joined and compared as strings: the model does no I/O, not even node:path. */
+const join = (dir: string, file: string) => `${dir.replace(/\/+$/, '')}/${file}`;
+const normalize = (p: string) =>
+  p
+    .replace(/\/{2,}/g, '/')
+    .replace(/\/\.(?=\/|$)/g, '')
+    .replace(/(.)\/$/, '$1');
+
 const DUE: ReadonlySet<CertificateInfo['status']> = new Set(['expired', 'warning']);
 
 export function renewalPlan(input: RenewalInput, ask: RenewalAsk): RenewalPlan {
@@ -113,8 +120,8 @@ function leafTarget(
     skipped.push({ name: spec.name, why: externalCa(signer) });
     return null;
   }
-  const certFile = path.join(input.pkiDir, `${spec.file}.crt`);
-  const keyFile = path.join(input.pkiDir, `${spec.file}.key`);
+  const certFile = join(input.pkiDir, `${spec.file}.crt`);
+  const keyFile = join(input.pkiDir, `${spec.file}.key`);
   return {
     name: spec.name,
     kind: 'certificate',
@@ -163,7 +170,7 @@ function kubeconfigTarget(
     skipped.push({ name: spec.name, why: externalCa(KUBECONFIG_SIGNER) });
     return null;
   }
-  const kubeconfig = path.join(input.kubeconfigDir, spec.name);
+  const kubeconfig = join(input.kubeconfigDir, spec.name);
   return {
     name: spec.name,
     kind: 'kubeconfig',
@@ -179,8 +186,8 @@ function kubeconfigTarget(
 
 function ca(input: RenewalInput, signer: string): { caCertFile: string; caKeyFile: string } {
   return {
-    caCertFile: path.join(input.pkiDir, `${signer}.crt`),
-    caKeyFile: path.join(input.pkiDir, `${signer}.key`),
+    caCertFile: join(input.pkiDir, `${signer}.crt`),
+    caKeyFile: join(input.pkiDir, `${signer}.key`),
   };
 }
 
@@ -190,18 +197,20 @@ function externalCa(signer: string): string {
 
 /** The static pods whose flags name one of these files (as paths on the node). */
 function usersOf(input: RenewalInput, files: string[]): string[] {
-  const onNode = new Set(files.map((f) => nodePath(input.root, f)));
+  const onNode = new Set(files.map((f) => normalize(nodePath(input.root, f))));
   return input.pods
     .filter((pod) =>
       pod.args.some((arg) => {
         const value = arg.startsWith('--') && arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : arg;
-        return onNode.has(path.posix.normalize(value));
+        return onNode.has(normalize(value));
       }),
     )
     .map((pod) => pod.name);
 }
 
+/** A path on this machine as the node sees it (under --root). */
 function nodePath(root: string, hostPath: string): string {
-  const relative = path.relative(path.resolve(root), path.resolve(hostPath));
-  return relative.startsWith('..') ? hostPath : path.posix.join('/', relative);
+  const base = normalize(root);
+  if (base === '/' || base === '') return hostPath;
+  return hostPath.startsWith(`${base}/`) ? hostPath.slice(base.length) : hostPath;
 }

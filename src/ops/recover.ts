@@ -9,7 +9,7 @@ import { appendAudit } from './audit.js';
 import { crashpoint } from './crashpoint.js';
 import { joinRaw } from './dirs.js';
 import { clearIntent, removeStaleIntentTemps } from './intent.js';
-import { recoverSwap } from './swap-files.js';
+import { recoverSwap } from './swap-recover.js';
 
 export interface RecoveryReport {
   action: IntentAction;

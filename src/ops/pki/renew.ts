@@ -3,12 +3,22 @@
 // (issue.ts), then written as one crash-safe swap (swap-files.ts), refused if a file changed meanwhile.
 import * as fs from 'node:fs';
 import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
-import type { RenewTarget } from '../../model/cert-renewal.js';
 import { BreakglassError } from '../../util/errors.js';
 import { sha256 } from '../../util/fsx.js';
 import type { GuardContext } from '../guard.js';
 import { swapFiles } from '../swap-files.js';
 import { renewCertificate } from './issue.js';
+
+/** The files of one certificate renewed: a leaf's .crt and .key, or a kubeconfig; and its CA's. */
+export interface RenewFiles {
+  name: string;
+  kind: 'certificate' | 'kubeconfig';
+  certFile: string | null;
+  keyFile: string | null;
+  kubeconfig: string | null;
+  caCertFile: string;
+  caKeyFile: string;
+}
 
 export interface RenewOutcome {
   name: string;
@@ -17,11 +27,7 @@ export interface RenewOutcome {
   notes: string[];
 }
 
-export async function renewOne(
-  ctx: GuardContext,
-  target: RenewTarget,
-  notAfter: Date,
-): Promise<RenewOutcome> {
+export async function renewOne(ctx: GuardContext, target: RenewFiles, notAfter: Date): Promise<RenewOutcome> {
   const caCertPem = fs.readFileSync(target.caCertFile, 'utf8');
   const caKeyPem = fs.readFileSync(target.caKeyFile, 'utf8');
   if (target.kind === 'certificate') {
