@@ -273,7 +273,7 @@ export const FLAGS = {
     help: 'put back this version (a sha256 or a unique prefix, from `breakglass history`) instead of the last known healthy',
   },
   help: { flag: 'help', short: 'h', type: 'boolean', help: 'this help' },
-  version: { flag: 'version', type: 'boolean', help: 'the version' },
+  version: { flag: 'version', type: 'boolean', help: 'the version and the commit it was built from' },
 } as const satisfies Record<string, FlagSpec>;
 
 export type FlagKey = keyof typeof FLAGS;
