@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { REPO_ROOT } from '../../test/helpers/paths.js';
 import { bundle } from './bundle.js';
 import { buildInfoOf } from './info.js';
+import { checkInstalledAsLocked } from './locked.js';
 import { type Arch, nodeBinary } from './node-binaries.js';
 import { seaBlob, seaExecutable } from './sea.js';
 
@@ -18,6 +19,7 @@ function log(text: string): void {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  checkInstalledAsLocked(REPO_ROOT);
   const out = path.join(REPO_ROOT, 'dist/bin');
   const work = path.join(out, '.build');
   fs.rmSync(work, { recursive: true, force: true });
