@@ -14,6 +14,9 @@ import { breakglass, type RunResult } from '../helpers/run.js';
 
 const COMMANDS = [['--version'], ['--version', '--json'], ['status', '--json'], ['lint', '--json']];
 
+// Outside CI, a machine without qemu-user skips the arm64 file; CI installs it (.ci/run), and fails without it.
+const arm64Skip = process.env.CI ? false : (qemuMissing() ?? false);
+
 let base: string;
 const binaries: Partial<Record<Arch, { file: string; cleanup(): void }>> = {};
 
@@ -49,9 +52,6 @@ function outputs(run: (args: string[]) => RunResult): RunResult[] {
     return { ...r, stderr: r.stderr.replace(/\n$/, '') };
   });
 }
-
-// Outside CI, a machine without qemu-user skips the arm64 file; CI installs it (.ci/run), and fails without it.
-const arm64Skip = process.env.CI ? false : (qemuMissing() ?? false);
 
 let checkout: RunResult[];
 let x64: RunResult[];
