@@ -45,12 +45,17 @@ const io = {
     : null,
 };
 
-try {
-  process.exitCode = await main(process.argv.slice(2), io);
-} catch (err) {
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`breakglass: unexpected error: ${message}\n`);
-  if (process.env.BREAKGLASS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  else process.stderr.write('(set BREAKGLASS_DEBUG=1 for details)\n');
-  process.exitCode = 1;
-}
+// No top-level await: the single executable is this file bundled as CommonJS (what Node 24 runs as an
+// executable's main script), which has none.
+main(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`breakglass: unexpected error: ${message}\n`);
+    if (process.env.BREAKGLASS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    else process.stderr.write('(set BREAKGLASS_DEBUG=1 for details)\n');
+    process.exitCode = 1;
+  },
+);

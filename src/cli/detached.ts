@@ -10,6 +10,7 @@ import { createEventsFile } from '../ops/procedure-record.js';
 import type { ProcedureEvent } from '../procedures/procedure.js';
 import { processStartTime } from '../sources/breakglass-state.js';
 import { sanitizeLine } from '../util/sanitize.js';
+import { selfArgs, selfCommand } from '../util/self.js';
 import { EXIT_OK, EXIT_PROBLEMS, type Io } from './io.js';
 import { eventText } from './procedure-text.js';
 
@@ -44,7 +45,8 @@ export function runnerHandle(
 /** Starts `breakglass <argv>` detached; resolves once it runs (or fails to start). */
 export function launchRunner(stateDir: string, command: string, argv: string[]): RunnerHandle {
   const events = createEventsFile(stateDir, command);
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv], {
+  const self = selfCommand();
+  const child = spawn(self.node, selfArgs(self, argv, process.execArgv), {
     detached: true,
     stdio: ['ignore', events.fd, events.fd],
     env: { ...process.env, [RUNNER_ENV]: events.id, BREAKGLASS_DEBUG: '' },

@@ -287,7 +287,7 @@ export const FLAGS = {
     parse: wholeNumber('--days'),
   },
   help: { flag: 'help', short: 'h', type: 'boolean', help: 'this help' },
-  version: { flag: 'version', type: 'boolean', help: 'the version' },
+  version: { flag: 'version', type: 'boolean', help: 'the version and the commit it was built from' },
 } as const satisfies Record<string, FlagSpec>;
 
 export type FlagKey = keyof typeof FLAGS;

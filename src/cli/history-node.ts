@@ -11,6 +11,7 @@ import type { NodeLayout } from '../node/discover.js';
 import { recordNode } from '../procedures/history-record.js';
 import { probe } from '../sources/health.js';
 import type { NodeStore } from '../store/store.js';
+import { type SelfCommand, selfArgs } from '../util/self.js';
 import type { Flags } from './flags.js';
 
 export function historyContext(layout: NodeLayout, flags: Flags) {
@@ -57,10 +58,7 @@ export function recordQuietly(facts: NodeFacts, flags: Flags): void {
  * The TUI's recorder: when the manifests feed brings a new snapshot or a probe turns ok or not, one
  * `breakglass history --record` child (at most one at a time, one more if something changed meanwhile).
  */
-export function recordFromStore(
-  store: NodeStore,
-  child: { node: string; script: string; nodeFlags: string[] },
-): () => void {
+export function recordFromStore(store: NodeStore, child: SelfCommand & { nodeFlags: string[] }): () => void {
   let last = '';
   let running = false;
   let again = false;
@@ -72,7 +70,7 @@ export function recordFromStore(
       return;
     }
     running = true;
-    const proc = spawn(child.node, [child.script, 'history', '--record', ...child.nodeFlags], {
+    const proc = spawn(child.node, selfArgs(child, ['history', '--record', ...child.nodeFlags]), {
       stdio: 'ignore',
     });
     const done = () => {

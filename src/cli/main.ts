@@ -1,12 +1,12 @@
 // The command line: flags and a command from the tables, the command run, its failure in one sentence
 // with the exit code that says what kind it was.
-import { readFileSync } from 'node:fs';
 import { BreakglassError } from '../util/errors.js';
 import { escapeName } from '../util/sanitize.js';
 import type { CliArgs } from './args.js';
 import { COMMANDS, commandNamed } from './commands.js';
 import { flagHelp, flagSynopsis, parseFlags, UsageError } from './flags.js';
 import { EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, type Io, jsonLine } from './io.js';
+import { buildInfo, versionText } from './version.js';
 
 export function usage(): string {
   const commands = COMMANDS.flatMap((c) => {
@@ -72,7 +72,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return EXIT_OK;
   }
   if (args.command === 'version') {
-    io.out(`${version()}\n`);
+    const info = buildInfo();
+    if (args.flags.json) jsonLine(io, { ...info });
+    else io.out(`${versionText(info)}\n`);
     return EXIT_OK;
   }
   try {
@@ -85,11 +87,4 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     throw err;
   }
-}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return `breakglass ${pkg.version}`;
 }

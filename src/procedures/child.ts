@@ -4,12 +4,13 @@
 // not stop a change half-way; cancel() asks it to stop waiting, and it still puts back what it took away.
 import { spawn } from 'node:child_process';
 import { sanitizeLine } from '../util/sanitize.js';
+import { selfArgs } from '../util/self.js';
 import type { Outcome, ProcedureEvent } from './procedure.js';
 
 export interface ChildCommand {
-  /** The Node binary and the script that run this very breakglass. */
+  /** The Node binary and the script that run this very breakglass (null: the single executable). */
   node: string;
-  script: string;
+  script: string | null;
   /** Flags that point the child at the same node. */
   nodeFlags: string[];
 }
@@ -26,7 +27,7 @@ export function runInChild(
   args: string[],
   onEvent: (event: ProcedureEvent) => void,
 ): RunningChild {
-  const child = spawn(command.node, [command.script, ...args, '--json', ...command.nodeFlags], {
+  const child = spawn(command.node, selfArgs(command, [...args, '--json', ...command.nodeFlags]), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, BREAKGLASS_DEBUG: '' },
     detached: true,

@@ -3,6 +3,7 @@
 // shell waits for that Enter, so this process never reads the terminal while it is handed over.
 import { spawn } from 'node:child_process';
 import type { ChildCommand } from '../procedures/child.js';
+import { selfArgs } from '../util/self.js';
 
 const THEN_WAIT_FOR_ENTER =
   '"$@"; code=$?; if [ "$code" = 0 ]; then how=done; else how="ended with $code"; fi; ' +
@@ -25,7 +26,7 @@ export async function runInTerminal(child: ChildCommand, args: string[]): Promis
   try {
     const run = spawn(
       '/bin/sh',
-      ['-c', THEN_WAIT_FOR_ENTER, 'sh', child.node, child.script, ...args, ...child.nodeFlags],
+      ['-c', THEN_WAIT_FOR_ENTER, 'sh', child.node, ...selfArgs(child, [...args, ...child.nodeFlags])],
       {
         stdio: 'inherit',
         env: { ...process.env, BREAKGLASS_HANDOFF: args[0] ?? '' },

@@ -1,8 +1,6 @@
 // `breakglass history NAME`: a manifest's versions, newest first, each with its diff to the one before and
 // whether its pod ran healthy on it. `--record`: the node recorded once (what the path unit runs);
 // `--install-watch` / `--remove-watch`: that path unit installed or removed over D-Bus.
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { systemBusAddress } from '../../clients/systemd-bus.js';
 import { historyView, lastKnownHealthy, type Version, versionsOf } from '../../model/manifest-history.js';
 import { nodeModel } from '../../model/node.js';
@@ -11,6 +9,7 @@ import { recordNode } from '../../procedures/history-record.js';
 import { historyFiles, readHistoryLog, readHistoryObject } from '../../sources/manifest-history.js';
 import { BreakglassError } from '../../util/errors.js';
 import { escapeName } from '../../util/sanitize.js';
+import { selfArgs, selfCommand } from '../../util/self.js';
 import { unifiedDiff } from '../../util/text-diff.js';
 import type { CliArgs } from '../args.js';
 import { nodeFlagArgs } from '../flags.js';
@@ -56,12 +55,12 @@ async function watch(args: CliArgs, io: Io): Promise<number> {
   };
   let result: WatchResult;
   if (args.flags.installWatch) {
-    const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli.js');
+    const self = selfCommand();
     const nodeFlags = nodeFlagArgs({ ...args.flags, readOnly: false });
     result = await installWatch({
       ...base,
       manifests: layout.manifests.value,
-      command: [process.execPath, script, 'history', '--record', ...nodeFlags],
+      command: [self.node, ...selfArgs(self, ['history', '--record', ...nodeFlags])],
     });
   } else {
     result = await removeWatch(base);

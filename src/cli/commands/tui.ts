@@ -1,8 +1,7 @@
 // `breakglass` on a terminal: the full-screen view. React and Ink load only here, so the plain commands
 // stay quick to start.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { selfCommand } from '../../util/self.js';
 import type { CliArgs } from '../args.js';
 import { nodeFlagArgs } from '../flags.js';
 import { recordFromStore } from '../history-node.js';
@@ -28,8 +27,7 @@ export async function tui(args: CliArgs, io: Io): Promise<number> {
   const { runTui } = await import('../../ui/tui.js');
   const store = new NodeStore(storeOptions(flags, layout));
   // Changes run as a child breakglass pointed at the same node: the same code as the CLI.
-  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli.js');
-  const child = { node: process.execPath, script, nodeFlags: nodeFlagArgs(flags) };
+  const child = { ...selfCommand(), nodeFlags: nodeFlagArgs(flags) };
   // Every manifest version the screen sees goes into the history (a child records it).
   const stopRecording = flags.readOnly ? () => {} : recordFromStore(store, child);
   const code = await runTui({
