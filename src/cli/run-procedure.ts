@@ -191,6 +191,7 @@ function ready(facts: NodeFacts, feeds: FeedName[]): boolean {
   if (feeds.includes('runtime') && facts.runtime.at === null) return false;
   if (feeds.includes('systemd') && facts.kubeletUnit.at === null) return false;
   if (feeds.includes('health') && !facts.health.has('kube-apiserver')) return false;
+  if (feeds.includes('certs') && facts.certs.at === null) return false;
   return true;
 }
 
