@@ -23,6 +23,8 @@ export interface FaultContext {
     etcdContainerPid(): Promise<number>;
     writeExpiredCertificate(): void;
     writeNotYetValidCertificate(): void;
+    /** Every leaf certificate and the client certificates of admin, super-admin, controller-manager and scheduler.conf, expired. */
+    expireEveryCertificate(): void;
     /** Stops and removes a static pod's sandboxes in the runtime, as `crictl rmp` would. */
     removePods(manifestPodName: string): Promise<void>;
   };
@@ -224,6 +226,29 @@ export const FAULTS: Fault[] = [
     },
   ),
   fault(
+    'certs-all-expired',
+    "a year on: every leaf certificate and the kubeconfigs' client certificates have expired (the CAs have not)",
+    {
+      async inject(ctx, dir) {
+        const kubernetes = path.join(ctx.node.root, 'etc/kubernetes');
+        // The whole PKI and every kubeconfig, as they are: heal puts them back byte for byte.
+        execFileSync('cp', ['-a', path.join(kubernetes, 'pki'), path.join(dir, 'pki')]);
+        for (const conf of fs.readdirSync(kubernetes).filter((f) => f.endsWith('.conf')))
+          fs.copyFileSync(path.join(kubernetes, conf), path.join(dir, conf));
+        ctx.ops.expireEveryCertificate();
+      },
+      async heal(ctx, dir) {
+        const kubernetes = path.join(ctx.node.root, 'etc/kubernetes');
+        const saved = path.join(dir, 'pki');
+        if (!fs.existsSync(saved)) return;
+        for (const file of walkFiles(saved))
+          putBack(file, path.join(kubernetes, 'pki', path.relative(saved, file)));
+        for (const conf of fs.readdirSync(dir).filter((f) => f.endsWith('.conf')))
+          putBack(path.join(dir, conf), path.join(kubernetes, conf));
+      },
+    },
+  ),
+  fault(
     'manifest-removed-pod-running',
     "the trap: with the API server down, kubelet restarted, then kube-scheduler's manifest removed: kubelet keeps the pod running",
     {
@@ -253,6 +278,21 @@ export const FAULTS: Fault[] = [
     },
   ),
 ];
+
+/** A saved file back in place with its own mode, written beside it and renamed in. */
+function putBack(saved: string, file: string): void {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.heal`);
+  fs.copyFileSync(saved, temp);
+  fs.chmodSync(temp, fs.statSync(saved).mode & 0o777);
+  fs.renameSync(temp, file);
+}
+
+function walkFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? walkFiles(full) : e.isFile() ? [full] : [];
+  });
+}
 
 export function findFault(name: string): Fault {
   const fault = FAULTS.find((f) => f.name === name);

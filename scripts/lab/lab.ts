@@ -18,7 +18,12 @@ import { startDaemons, startLabContainerd, stopContainerd, stopDaemons } from '.
 import { activeFaults, type FaultContext, findFault } from './faults.js';
 import { ensureLabImages, LAB_IMAGES, type LabImages } from './images.js';
 import { ensureDebianPackages, LAB_PACKAGES, type Log } from './packages.js';
-import { writeExpiredCertificate, writeNotYetValidCertificate } from './pki/expired.js';
+import {
+  writeExpiredCertificate,
+  writeExpiredKubeconfig,
+  writeNotYetValidCertificate,
+} from './pki/expired.js';
+import { type LabLeafName, LEAF_CA } from './pki/specs.js';
 import { systemctl, writeDropIn } from './systemd/units.js';
 import { labSystemdPaths, stopLabSystemd } from './systemd.js';
 
@@ -199,6 +204,12 @@ function faultContext(dir: string, log: Log): FaultContext {
       etcdContainerPid: () => etcdContainerPid(dir, plane),
       writeExpiredCertificate: () => void writeExpiredCertificate(plane.node.root, 'apiserver'),
       writeNotYetValidCertificate: () => void writeNotYetValidCertificate(plane.node.root, 'apiserver'),
+      expireEveryCertificate: () => {
+        for (const leaf of Object.keys(LEAF_CA) as LabLeafName[])
+          writeExpiredCertificate(plane.node.root, leaf);
+        for (const conf of ['admin', 'super-admin', 'controller-manager', 'scheduler'])
+          writeExpiredKubeconfig(plane.node.root, conf);
+      },
       removePods: (name) => removePods(dir, plane, `${name}-${plane.node.nodeName}`),
     },
   };

@@ -48,10 +48,10 @@ export function swapFiles(ctx: GuardContext, request: SwapRequest): { notes: str
     crashpoint('swap-after-intent');
     const dirs = [...new Set(files.map((f) => path.dirname(f.path)))];
     try {
-      files.forEach((f, i) => {
+      for (const f of files) {
         writeTemp(f.swap.temp, f.content, f.stat);
-        crashpoint(`swap-after-temp#${i}`);
-      });
+        crashpoint('swap-after-temp');
+      }
       for (const dir of dirs) fsyncDir(dir);
     } catch (err) {
       for (const f of files) fs.rmSync(f.swap.temp, { force: true });
@@ -61,10 +61,10 @@ export function swapFiles(ctx: GuardContext, request: SwapRequest): { notes: str
         'io',
       );
     }
-    files.forEach((f, i) => {
+    for (const f of files) {
       fs.renameSync(f.swap.temp, f.path);
-      crashpoint(`swap-after-rename#${i}`);
-    });
+      crashpoint('swap-after-rename');
+    }
     for (const dir of dirs) fsyncDir(dir);
     appendAudit(ctx.stateDir, {
       action: request.action,

@@ -64,8 +64,52 @@ function reissueCertificate(nodeRoot: string, name: LabLeafName, from: Date, unt
   if (!ca) throw new Error(`no lab certificate named ${name}: one of ${Object.keys(LEAF_CA).join(', ')}`);
   const pki = labPkiDir(nodeRoot);
   const certFile = certPath(pki, name);
-  const keyFile = keyPath(pki, name);
-  const reissued = withTempDir((dir) => {
+  const reissued = reissued_(pki, ca, certFile, keyPath(pki, name), from, until);
+  writeAtomically(certFile, reissued, CERT_MODE);
+  return certFile;
+}
+
+const DATA_LINE = (key: string) => new RegExp(`^(\\s*${key}: )(\\S+)$`, 'm');
+
+/**
+ * The client certificate embedded in /etc/kubernetes/<name>.conf re-issued by the cluster CA with the
+ * same key and subject, valid from a year ago until yesterday.
+ */
+export function writeExpiredKubeconfig(nodeRoot: string, name: string): string {
+  const file = path.join(nodeRoot, 'etc/kubernetes', `${name}.conf`);
+  const text = fs.readFileSync(file, 'utf8');
+  const data = (key: string) => {
+    const m = DATA_LINE(key).exec(text);
+    if (!m) throw new Error(`${file} has no ${key}`);
+    return Buffer.from(m[2]!, 'base64').toString('utf8');
+  };
+  const now = Date.now();
+  const cert = withTempDir((dir) => {
+    const certFile = path.join(dir, 'client.crt');
+    const keyFile = path.join(dir, 'client.key');
+    fs.writeFileSync(certFile, data('client-certificate-data'));
+    fs.writeFileSync(keyFile, data('client-key-data'), { mode: 0o600 });
+    const pki = labPkiDir(nodeRoot);
+    return reissued_(pki, 'ca', certFile, keyFile, new Date(now - 366 * DAY_MS), new Date(now - DAY_MS));
+  });
+  const updated = text.replace(
+    DATA_LINE('client-certificate-data'),
+    `$1${Buffer.from(cert).toString('base64')}`,
+  );
+  writeAtomically(file, updated, 0o600);
+  return file;
+}
+
+/** A certificate re-issued by `ca` (its key, subject and extensions kept) for the window given. */
+function reissued_(
+  pki: string,
+  ca: CaName,
+  certFile: string,
+  keyFile: string,
+  from: Date,
+  until: Date,
+): string {
+  return withTempDir((dir) => {
     const request = path.join(dir, 'request.csr');
     openssl([
       'x509',
@@ -102,6 +146,4 @@ function reissueCertificate(nodeRoot: string, name: LabLeafName, from: Date, unt
     ]);
     return fs.readFileSync(out, 'utf8');
   });
-  writeAtomically(certFile, reissued, CERT_MODE);
-  return certFile;
 }
