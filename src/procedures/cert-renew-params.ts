@@ -7,6 +7,7 @@ import { type RenewalAsk, renewalPlan } from '../model/cert-renewal.js';
 import type { NodeFacts } from '../model/facts.js';
 import type { NodeModel } from '../model/node.js';
 import { CAS, KUBECONFIGS } from '../node/kubeadm-pki.js';
+import { servingEndpoints } from '../node/serving.js';
 import { BreakglassError } from '../util/errors.js';
 import type { CertRenewParams } from './cert-renew.js';
 import { restartParams } from './restart-params.js';
@@ -65,8 +66,16 @@ export function certRenewParams(model: NodeModel, facts: NodeFacts, ask: CertRen
   // etcd serving on an expired certificate cannot be snapshotted over TLS until it restarts on the new one.
   const etcdServer = plan.renew.find((t) => t.name === 'etcd-server');
   if (restart?.etcd && etcdServer?.status === 'expired') restart.etcd.snapshot = false;
+  const renewedFiles = new Set(plan.renew.flatMap((t) => (t.certFile ? [t.certFile] : [])));
+  const onHost = (nodePath: string) =>
+    facts.layout.root === '/' ? nodePath : path.join(facts.layout.root, nodePath);
+  const serving = model.pods
+    .filter((p) => p.enabled === true && p.staticPod?.pod)
+    .flatMap((p) => servingEndpoints(p.name, p.staticPod!.pod!.containers))
+    .filter((e) => renewedFiles.has(onHost(e.certFile)));
   return {
     renew: plan.renew,
+    serving,
     skipped: plan.skipped,
     notAfter: new Date(Date.now() + ask.days * 24 * 3600 * 1000),
     stateDir: facts.layout.stateDir.value,

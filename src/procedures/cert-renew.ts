@@ -4,9 +4,11 @@
 // and its probe), and a last look that every renewed file on disk is valid. Without the restart
 // (--no-restart) it says which pods still hold the old certificates.
 import type { RenewTarget } from '../model/cert-renewal.js';
+import type { ServingEndpoint } from '../node/serving.js';
 import { backupPki } from '../ops/pki/backup.js';
 import { renewOne } from '../ops/pki/renew.js';
 import { readCertificates } from '../sources/certs.js';
+import { checkServing } from '../sources/serving-cert.js';
 import { errnoMessage } from '../util/errors.js';
 import { escapeName } from '../util/sanitize.js';
 import { etcdSteps } from './etcd-steps.js';
@@ -16,6 +18,8 @@ import { restartStep } from './restart-step.js';
 
 export interface CertRenewParams {
   renew: RenewTarget[];
+  /** Where the pods serve a renewed certificate: checked last, the serial served against the file's. */
+  serving: ServingEndpoint[];
   skipped: { name: string; why: string }[];
   notAfter: Date;
   stateDir: string;
@@ -122,7 +126,8 @@ function restartSteps(p: CertRenewParams): Step<CertRenewParams, RenewState>[] {
 function checkStep(): Step<CertRenewParams, RenewState> {
   return {
     id: 'check',
-    describe: () => 'read every renewed certificate back from disk: valid now',
+    describe: (p) =>
+      `read every renewed certificate back from disk: valid now${p.serving.length > 0 ? `; and what ${[...new Set(p.serving.map((e) => e.pod))].join(', ')} serve${p.restart ? ': the new certificate' : ''} (its serial against the file's)` : ''}`,
     run: async (_, p) => {
       const now = new Date();
       const read = await readCertificates({
@@ -138,7 +143,21 @@ function checkStep(): Step<CertRenewParams, RenewState> {
           ok: false,
           text: `not valid after renewal: ${bad.map((c) => `${c.name} (${c.status}${c.problem ? `: ${c.problem}` : ''})`).join(', ')}`,
         };
-      return { ok: true, detail: `${names.size} valid until ${day(p.notAfter)}` };
+      const served = await checkServing(p.serving, p.root);
+      const old = served.filter((s) => s.error === null && s.servedSerial !== s.fileSerial);
+      const unread = served.filter((s) => s.error !== null);
+      const words = (s: (typeof served)[number]) =>
+        `${s.pod} on ${s.address} serves ${s.servedSerial}, the file has ${s.fileSerial}`;
+      if (p.restart && (old.length > 0 || unread.length > 0))
+        return {
+          ok: false,
+          text: `not serving the new certificate: ${[...old.map(words), ...unread.map((s) => `${s.pod}: ${s.error}`)].join('; ')}`,
+        };
+      const fresh = served.filter((s) => s.error === null && s.servedSerial === s.fileSerial);
+      return {
+        ok: true,
+        detail: `${names.size} valid until ${day(p.notAfter)}${fresh.length > 0 ? `; served now: ${fresh.map((s) => `${s.pod} ${s.address}`).join(', ')}` : ''}${old.length > 0 ? `; still the old: ${old.map(words).join('; ')}` : ''}`,
+      };
     },
   };
 }

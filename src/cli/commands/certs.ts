@@ -8,9 +8,11 @@ import { renewalPlan } from '../../model/cert-renewal.js';
 import type { NodeFacts } from '../../model/facts.js';
 import { type NodeModel, nodeModel } from '../../model/node.js';
 import { CAS, KUBECONFIGS, LEAF_CERTS } from '../../node/kubeadm-pki.js';
+import { servingEndpoints } from '../../node/serving.js';
 import { renewCerts } from '../../procedures/cert-renew.js';
 import { certRenewParams, DEFAULT_VALIDITY_DAYS } from '../../procedures/cert-renew-params.js';
 import type { CertificateInfo } from '../../sources/certs.js';
+import { checkServing, type ServingCheck } from '../../sources/serving-cert.js';
 import { NodeStore } from '../../store/store.js';
 import { waitFor } from '../../store/watch.js';
 import { BreakglassError } from '../../util/errors.js';
@@ -63,6 +65,14 @@ export interface CertJson {
   signer: string | null;
   signerKeyOnNode: boolean | null;
   usedBy: string[];
+  /** Where a pod serves it now, and whether what it serves is this file (the same serial). */
+  serving: {
+    pod: string;
+    address: string;
+    servedSerial: string | null;
+    sameAsFile: boolean | null;
+    error: string | null;
+  }[];
   /** What `certs renew` would do with it: null when it renews it, else why not. */
   notRenewed: string | null;
 }
@@ -75,7 +85,12 @@ async function list(args: CliArgs, io: Io): Promise<number> {
     const signal = io.signal ?? new AbortController().signal;
     await waitFor(store, (_, facts) => facts.certs.at !== null, 8, signal);
     const facts = store.snapshot;
-    const rows = certRows(nodeModel(facts), facts);
+    const model = nodeModel(facts);
+    const endpoints = model.pods
+      .filter((p) => p.enabled === true && p.staticPod?.pod)
+      .flatMap((p) => servingEndpoints(p.name, p.staticPod!.pod!.containers));
+    const served = await checkServing(endpoints, facts.layout.root);
+    const rows = certRows(model, facts, served);
     io.out(args.flags.json ? `${terminalSafeJson({ certificates: rows }, 2)}\n` : certsText(rows));
     return rows.some((r) => r.status === 'expired' || r.status === 'not-yet-valid' || r.status === 'error')
       ? EXIT_PROBLEMS
@@ -85,7 +100,7 @@ async function list(args: CliArgs, io: Io): Promise<number> {
   }
 }
 
-function certRows(model: NodeModel, facts: NodeFacts): CertJson[] {
+function certRows(model: NodeModel, facts: NodeFacts, served: ServingCheck[]): CertJson[] {
   const certs = facts.certs.value;
   if (!certs)
     throw new BreakglassError(
@@ -127,6 +142,15 @@ function certRows(model: NodeModel, facts: NodeFacts): CertJson[] {
       signer,
       signerKeyOnNode: signer === null ? null : caKeys.has(signer),
       usedBy: target?.users ?? [],
+      serving: served
+        .filter((s) => target?.certFile === s.certFile)
+        .map((s) => ({
+          pod: s.pod,
+          address: s.address,
+          servedSerial: s.servedSerial,
+          sameAsFile: s.error === null ? s.servedSerial === s.fileSerial : null,
+          error: s.error,
+        })),
       notRenewed: target
         ? null
         : c.kind === 'ca'
@@ -153,5 +177,10 @@ function certsText(rows: CertJson[]): string {
       .join('  ')
       .trimEnd();
   const problems = rows.filter((r) => r.problem).map((r) => `! ${r.name}: ${escapeName(r.problem!)}`);
+  for (const r of rows)
+    for (const s of r.serving.filter((x) => x.sameAsFile === false))
+      problems.push(
+        `! ${s.pod} on ${s.address} serves another ${r.name} than the file (serial ${s.servedSerial}): it loads the file when it restarts`,
+      );
   return `${[line(header), ...body.map(line), ...(problems.length ? ['', ...problems] : [])].join('\n')}\n`;
 }
