@@ -73,6 +73,8 @@ export interface AttachOptions {
   fromStart: boolean;
   /** The plan was shown already (to confirm it): not again. */
   skipPlan?: boolean;
+  /** The command the run is ("restart", "certs renew"): how the operator is told what to do next. */
+  command?: string;
 }
 
 const POLL_MS = 150;
@@ -113,7 +115,12 @@ export async function attach(
     }
     if (!wasAlive && chunk.length === 0) {
       const why = stray.length > 0 ? `; it said: ${stray.slice(-3).join(' / ')}` : '';
-      const text = `the restart (pid ${run.pid}) ended without a result: killed, or the node lost power${why}. \`breakglass recover\` puts back what it had taken away; \`breakglass restart --resume\` continues it`;
+      const command = options.command ?? 'restart';
+      const next =
+        command === 'restart'
+          ? '`breakglass recover` puts back what it had taken away; `breakglass restart --resume` continues it'
+          : `\`breakglass recover\` finishes or undoes what it was doing; \`breakglass ${command}\` again goes on`;
+      const text = `the ${command} run (pid ${run.pid}) ended without a result: killed, or the node lost power${why}. ${next}`;
       if (options.json) io.out(`${JSON.stringify({ ok: false, text, died: true })}\n`);
       else io.err(`breakglass: ${sanitizeLine(text)}\n`);
       return EXIT_PROBLEMS;

@@ -109,6 +109,7 @@ export async function runProcedureCommand<P, S>(
     '--json',
   ]);
   return attach(io, runner, {
+    command: run.procedure.command,
     json: args.flags.json,
     fromStart: true,
     skipPlan: !args.flags.yes && !args.flags.json,

@@ -168,7 +168,7 @@ export function createEventsFile(
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.(\d+)Z$/, '.$1Z');
-  const id = `${stamp}-${command}-${process.pid}`;
+  const id = `${stamp}-${command.replace(/[^a-z0-9-]/gi, '-')}-${process.pid}`;
   const file = path.join(dir, `${id}.jsonl`);
   return { id, path: file, fd: fs.openSync(file, 'wx', 0o600) };
 }

@@ -18,9 +18,13 @@ import { waitFor } from '../../store/watch.js';
 import { BreakglassError } from '../../util/errors.js';
 import { escapeName, terminalSafeJson } from '../../util/sanitize.js';
 import type { CliArgs } from '../args.js';
+import { commandFlagArgs, nodeFlagArgs } from '../flags.js';
 import { EXIT_OK, EXIT_PROBLEMS, type Io } from '../io.js';
 import { discover, storeOptions } from '../node.js';
 import { runProcedureCommand } from '../run-procedure.js';
+
+/** What the record keeps of the flags: those that shape the plan, not those that say how to ask. */
+const NOT_RECORDED = ['yes', 'json'] as const;
 
 export function certs(args: CliArgs, io: Io): Promise<number> {
   const [sub, ...names] = args.targets;
@@ -42,6 +46,18 @@ export function certs(args: CliArgs, io: Io): Promise<number> {
         readOnly: args.flags.readOnly,
         gateSeconds: args.flags.gateTimeout,
       }),
+    // Detached and durable, as the guided restart: a dropped SSH session does not stop it half-way.
+    durable: {
+      doing: 'renew certificates',
+      argv: [
+        'certs',
+        'renew',
+        ...names,
+        ...commandFlagArgs(args.flags, 'certs', NOT_RECORDED),
+        ...nodeFlagArgs(args.flags),
+      ],
+      recordArgs: ['renew', ...names, ...commandFlagArgs(args.flags, 'certs', NOT_RECORDED)],
+    },
     result: (p) => ({
       renewed: p.renew.map((t) => t.name),
       skipped: p.skipped,
