@@ -1,6 +1,6 @@
 // What `breakglass certs renew` is asked to do, planned from the node as it is: the certificates as the
 // certs feed read them, which CA keys are on the node, which static pods name each file, and the
-// restart of those pods (the guided restart's parameters, the runtime method: nothing is moved out).
+// restart of those pods (the guided restart's parameters: each pod by the method the node calls for).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type RenewalAsk, renewalPlan } from '../model/cert-renewal.js';
@@ -54,7 +54,7 @@ export function certRenewParams(model: NodeModel, facts: NodeFacts, ask: CertRen
       ? restartParams(model, facts, {
           names: plan.restart,
           all: false,
-          method: 'runtime',
+          method: 'auto',
           skipSnapshot: false,
           keepSnapshots: undefined,
           force: false,
