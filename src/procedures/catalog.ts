@@ -4,6 +4,8 @@ import type { NodeFacts } from '../model/facts.js';
 import { type NodeModel, nodeModel } from '../model/node.js';
 import type { PodView } from '../model/pod-view.js';
 import type { ProcedureRecord } from '../node/state-dir.js';
+import { renewCerts } from './cert-renew.js';
+import { certRenewParams, DEFAULT_VALIDITY_DAYS } from './cert-renew-params.js';
 import { disablePod, enablePod } from './pod.js';
 import { podSubject } from './pod-steps.js';
 import { type Plan, type PlanContext, planContextOf, planOf } from './procedure.js';
@@ -31,7 +33,9 @@ export type ActionKind =
   /** The manifest put back as its pod last ran healthy on it. */
   | 'revert'
   /** $EDITOR on a copy of the manifest: the screen hands the terminal to `breakglass edit`. */
-  | 'edit';
+  | 'edit'
+  /** What is expired or expires within 30 days renewed, and the pods that use it restarted. */
+  | 'renew-certs';
 
 export interface ActionRequest {
   kind: ActionKind;
@@ -64,6 +68,7 @@ export function planAction(request: ActionRequest, facts: NodeFacts): PlannedAct
       podKey: null,
     };
   }
+  if (request.kind === 'renew-certs') return renewAction(model, facts, context);
   const restart = restartAction(request, facts, model, context);
   if (restart !== undefined) return restart;
   const view = model.pods.find((p) => p.key === request.target);
@@ -124,6 +129,29 @@ function revertAction(
       plan: { title: `Revert ${view.file ?? view.name}`, steps: [], notes: [], warnings: [why] },
       args,
       podKey: view.key,
+    };
+  }
+}
+
+/** `certs renew` of what is due; a plan that says why when nothing is. */
+function renewAction(model: NodeModel, facts: NodeFacts, context: PlanContext): PlannedAction {
+  const args = ['certs', 'renew', '--yes'];
+  try {
+    const params = certRenewParams(model, facts, {
+      names: [],
+      all: false,
+      days: DEFAULT_VALIDITY_DAYS,
+      restart: true,
+      readOnly: false,
+      gateSeconds: undefined,
+    });
+    return { plan: planOf(renewCerts, params, context), args, podKey: null };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return {
+      plan: { title: 'Renew certificates', steps: [], notes: [], warnings: [why] },
+      args,
+      podKey: null,
     };
   }
 }

@@ -208,6 +208,7 @@ export function App({ store, child, readOnly, kubeletUnit }: AppProps) {
             error={snapshot.certs.error}
             scroll={ui.scroll}
             now={now}
+            readOnly={readOnly}
           />
         );
       case 'audit':

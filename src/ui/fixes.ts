@@ -21,6 +21,8 @@ export function tuiFix(alert: Alert): string {
     case 'show-manifest':
       return alert.code === 'lint-findings' ? ': m shows them' : ': m shows why';
     case 'show-certs':
-      return ': c shows them';
+      return alert.code === 'certificate-invalid' || alert.code === 'certificate-expiring'
+        ? ': c shows them, R there renews them'
+        : ': c shows them';
   }
 }

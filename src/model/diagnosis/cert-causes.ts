@@ -1,7 +1,9 @@
 // Certificates not valid now, expired or not yet valid (a clock that is behind), and what each one
 // breaks: kubeadm's certificates are read by named components, so an expired apiserver-etcd-client is
 // the API server losing etcd, not one more red row. Pure.
+
 import type { CertificateInfo } from '../../sources/certs.js';
+import { escapeName } from '../../util/sanitize.js';
 import { type Cause, cause, evidence, fix, iso, LAYER } from './cause.js';
 import type { DoctorInput } from './types.js';
 
@@ -63,8 +65,8 @@ export function certificateCauses({ facts, now }: DoctorInput): Cause[] {
           evidence(`${c.name} expires ${c.notAfter ? iso(c.notAfter) : '?'}`, c.path),
         ),
         fix: fix(
-          'renew them before they expire, then restart the control plane',
-          'kubeadm certs renew all && breakglass restart --all',
+          'renew them before they expire: breakglass renews them as kubeadm does and restarts the pods that use them',
+          'breakglass certs renew',
         ),
       }),
     );
@@ -123,8 +125,8 @@ function renewFix(c: CertificateInfo) {
     );
   }
   return fix(
-    'renew it (kubeadm renews offline, with the CA key on this node), then restart the control plane so it is read again: kubeadm restarts nothing',
-    `kubeadm certs renew ${c.name} && breakglass restart --all`,
+    'renew it with the CA key on this node, and restart the pods that use it so they read it again (kubeadm certs renew restarts nothing; breakglass does both)',
+    `breakglass certs renew ${escapeName(c.name)}`,
   );
 }
 

@@ -26,6 +26,7 @@ export type KeyMode =
   | 'logs'
   | 'view'
   | 'manifest'
+  | 'certs'
   | 'search'
   | 'help'
   | 'confirm'
@@ -151,6 +152,7 @@ function viewIntent(mode: KeyMode, input: string, key: KeyPress): Intent | null 
   if (key.pageDown || input === ' ') return { kind: 'page-down' };
   if (key.home || input === 'g') return { kind: 'top' };
   if (key.end || input === 'G') return { kind: 'bottom' };
+  if (mode === 'certs') return input === 'R' ? { kind: 'action', action: 'renew-certs' } : null;
   if (mode !== 'manifest') return null;
   // Other pods' manifests without going back: the selection moves.
   if (key.tab || input === 'J' || input === 'K')

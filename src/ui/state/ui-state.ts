@@ -110,7 +110,7 @@ export function keyMode(state: UiState): KeyMode {
   if (state.overlay?.kind === 'progress') return actionRunning(state) ? 'progress-running' : 'progress-done';
   if (state.screen === 'main') return 'main';
   if (state.screen === 'logs') return 'logs';
-  return state.screen === 'manifest' ? 'manifest' : 'view';
+  return state.screen === 'manifest' ? 'manifest' : state.screen === 'certs' ? 'certs' : 'view';
 }
 
 /** Confirmed and not finished (also in the moment before the app reports it started). */
@@ -327,6 +327,11 @@ function viewIntent(state: UiState, i: Intent, facts: UiFacts): Step {
     case 'toggle-diff':
       return none({ ...state, manifestDiff: !state.manifestDiff, scroll: 0 });
     case 'action':
+      if (i.action === 'renew-certs') {
+        if (facts.readOnly)
+          return say(state, 'read-only: breakglass was started with --read-only', 'warning');
+        return ask(state, { kind: 'renew-certs', target: '' });
+      }
       return manifestAction(state, i.action, facts);
     case 'up':
       return to(state.scroll - 1);

@@ -40,7 +40,9 @@ export function CertsView({
   width,
   height,
   now,
+  readOnly = false,
 }: {
+  readOnly?: boolean;
   certs: CertificateInfo[] | null;
   error: string | null;
   scroll: number;
@@ -75,7 +77,12 @@ export function CertsView({
         </Text>
       ))}
       <Box flexGrow={1} />
-      <Text {...dim()}>{fit('↑↓ PgUp PgDn scroll  esc back', width)}</Text>
+      <Text {...dim()}>
+        {fit(
+          `${readOnly || !bad ? '' : 'R renew what is expired or expiring  '}↑↓ PgUp PgDn scroll  esc back`,
+          width,
+        )}
+      </Text>
     </Box>
   );
 }

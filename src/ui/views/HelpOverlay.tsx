@@ -43,6 +43,10 @@ export const HELP_SECTIONS: { title: string; keys: [string, string][] }[] = [
     ],
   },
   {
+    title: 'certificates',
+    keys: [['R', 'renew what is expired or expires within 30 days, then restart the pods that use it']],
+  },
+  {
     title: 'dialogs',
     keys: [
       ['y', 'run the change'],
