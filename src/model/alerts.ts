@@ -98,7 +98,7 @@ function certificateAlerts(facts: NodeFacts): Alert[] {
       {
         code: 'certificate-invalid',
         severity: 'error',
-        message: `certificate ${invalid.map((c) => c.name).join(', ')} not valid now`,
+        message: `${certificateNames(invalid.map((c) => c.name))} not valid now`,
         fix: { action: 'show-certs', target: null },
       },
     ];
@@ -109,10 +109,17 @@ function certificateAlerts(facts: NodeFacts): Alert[] {
     {
       code: 'certificate-expiring',
       severity: 'warning',
-      message: `certificate ${expiring.map((c) => c.name).join(', ')} expires within ${EXPIRY_WARNING_DAYS} days`,
+      message: `${certificateNames(expiring.map((c) => c.name))} ${expiring.length === 1 ? 'expires' : 'expire'} within ${EXPIRY_WARNING_DAYS} days`,
       fix: { action: 'show-certs', target: null },
     },
   ];
+}
+
+/** "certificate apiserver", or "11 certificates (apiserver, etcd-server, ... and 8 more)": one line, its fix in view. */
+function certificateNames(names: string[]): string {
+  if (names.length === 1) return `certificate ${names[0]}`;
+  const shown = names.slice(0, 3).join(', ');
+  return `${names.length} certificates (${shown}${names.length > 3 ? ` and ${names.length - 3} more` : ''})`;
 }
 
 /** A procedure cut short (recover puts back what it took), or the last one that did not finish. */
