@@ -17,7 +17,7 @@ export function eventText(e: ProcedureEvent): string {
     case 'plan':
       return planText(e.plan);
     case 'started':
-      return `   (running as pid ${e.pid} in its own session: closing this terminal does not stop it; Ctrl-C cancels it; \`breakglass restart --attach\` follows it again)\n`;
+      return `   (running as pid ${e.pid} in its own session: closing this terminal does not stop it; Ctrl-C cancels it${!e.command || e.command === 'restart' ? '; `breakglass restart --attach` follows it again' : ''})\n`;
     case 'step':
       return `${e.index + 1}. ${sanitizeLine(e.text)}\n`;
     case 'progress':

@@ -158,7 +158,13 @@ async function runDurably<P, S>(
       },
       steps: stepsOf(run.procedure, params).map((s) => ({ id: s.id, text: s.describe(params, context) })),
     });
-    env.emit({ event: 'started', id: env.runnerId, pid: process.pid, eventsPath });
+    env.emit({
+      event: 'started',
+      id: env.runnerId,
+      pid: process.pid,
+      eventsPath,
+      command: run.procedure.command,
+    });
     const outcome = await runProcedure(run.procedure, params, { node, ops: env.ops, signal }, env.emit, {
       journal: writer,
       done,

@@ -108,7 +108,7 @@ export interface Procedure<P, S> {
 export type ProcedureEvent =
   | { event: 'plan'; plan: Plan }
   /** A detached run began: its id, pid and where its events go (re-attach reads them there). */
-  | { event: 'started'; id: string; pid: number; eventsPath: string }
+  | { event: 'started'; id: string; pid: number; eventsPath: string; command?: string }
   | { event: 'step'; index: number; id: string; text: string }
   | { event: 'progress'; text: string }
   | {

@@ -23,7 +23,8 @@ export class Tmux {
 
   /** A shell in a fresh window, with env set (CI=false: the app must see an interactive terminal). */
   start(env: Record<string, string>): void {
-    const exports = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`);
+    // Arguments of env(1), not words of a shell: no quoting (it would become part of the value).
+    const exports = Object.entries(env).map(([k, v]) => `${k}=${v}`);
     this.tmux([
       'new-session',
       '-d',
@@ -103,10 +104,6 @@ export class Tmux {
   kill(): void {
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { timeout: 10_000 });
   }
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The screen as one line of words: text that the terminal wrapped at its width reads as written. */

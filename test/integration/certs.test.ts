@@ -14,8 +14,10 @@ import { labPorts } from '../../scripts/lab/node.js';
 import type { CertJson } from '../../src/cli/commands/certs.js';
 import { sha256Of } from '../../src/util/fsx.js';
 import { labOrNull } from '../helpers/lab.js';
+import { BIN } from '../helpers/paths.js';
 import { labHealthy } from '../helpers/restart.js';
 import { breakglass, breakglassJson } from '../helpers/run.js';
+import { Tmux } from '../helpers/tmux.js';
 
 const lab = labOrNull();
 const quiet = () => {};
@@ -243,6 +245,53 @@ describe('breakglass certs renew on the lab', {
         !fs.existsSync(path.join(l.nodeRoot, 'var/lib/breakglass/intent.json')),
         `${point}: nothing in flight`,
       );
+    }
+  });
+
+  test('the operator behind sudo: their copy of admin.conf is named, and refreshed when they say so', async () => {
+    const passwd = path.join(l.nodeRoot, 'etc/passwd');
+    const home = path.join(l.nodeRoot, 'home/alice');
+    const config = path.join(home, '.kube/config');
+    const adminConf = path.join(l.nodeRoot, 'etc/kubernetes/admin.conf');
+    fs.writeFileSync(passwd, 'alice:x:1000:1000::/home/alice:/bin/sh\n');
+    fs.mkdirSync(path.dirname(config), { recursive: true });
+    fs.copyFileSync(adminConf, config);
+    fs.chownSync(config, 1000, 1000);
+    fs.chmodSync(config, 0o600);
+    const tmux = new Tmux(200, 50);
+    try {
+      const quietRun = breakglass(['certs', 'renew', 'admin.conf', '--no-restart', '--yes', ...flags()], {
+        env: { ...process.env, SUDO_USER: 'alice' },
+      });
+      assert.equal(quietRun.status, 0, quietRun.stderr);
+      assert.match(
+        quietRun.stderr,
+        /home\/alice\/\.kube\/config \(alice's kubectl\) still holds the old admin certificate: cp /,
+      );
+      const old = fs.readFileSync(config);
+      tmux.start({ SUDO_USER: 'alice', DBUS_SYSTEM_BUS_ADDRESS: l.dbusAddress });
+      tmux.run(`${BIN} certs renew admin.conf --no-restart ${flags().join(' ')}; echo EXIT=$?`);
+      await tmux.waitFor(/Go ahead\? \[y\/N\]/, 60_000, 'the plan');
+      tmux.keys('y');
+      tmux.keys('Enter', false);
+      await tmux.waitFor(
+        /Refresh .*home\/alice\/\.kube\/config \(alice's kubectl\) from the new admin\.conf\?/,
+        120_000,
+        'the offer',
+      );
+      tmux.keys('y');
+      tmux.keys('Enter', false);
+      await tmux.waitFor(/config refreshed; the old one is /, 30_000, 'refreshed');
+      assert.ok(fs.readFileSync(config).equals(fs.readFileSync(adminConf)), 'the new admin.conf');
+      const stat = fs.statSync(config);
+      assert.deepEqual([stat.uid, stat.gid, stat.mode & 0o777], [1000, 1000, 0o600], "still alice's, 0600");
+      const kept = fs.readdirSync(path.dirname(config)).filter((f) => f.startsWith('config.breakglass-'));
+      assert.equal(kept.length, 1);
+      assert.ok(fs.readFileSync(path.join(path.dirname(config), kept[0]!)).equals(old), 'the old one kept');
+    } finally {
+      tmux.kill();
+      fs.rmSync(passwd, { force: true });
+      fs.rmSync(path.join(l.nodeRoot, 'home'), { recursive: true, force: true });
     }
   });
 });

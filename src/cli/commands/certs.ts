@@ -9,6 +9,8 @@ import type { NodeFacts } from '../../model/facts.js';
 import { type NodeModel, nodeModel } from '../../model/node.js';
 import { CAS, KUBECONFIGS, LEAF_CERTS } from '../../node/kubeadm-pki.js';
 import { servingEndpoints } from '../../node/serving.js';
+import { appendAudit } from '../../ops/audit.js';
+import { refreshUserKubeconfig, staleAdminCopy } from '../../ops/pki/user-kubeconfig.js';
 import { renewCerts } from '../../procedures/cert-renew.js';
 import { certRenewParams, DEFAULT_VALIDITY_DAYS } from '../../procedures/cert-renew-params.js';
 import type { CertificateInfo } from '../../sources/certs.js';
@@ -26,14 +28,14 @@ import { runProcedureCommand } from '../run-procedure.js';
 /** What the record keeps of the flags: those that shape the plan, not those that say how to ask. */
 const NOT_RECORDED = ['yes', 'json'] as const;
 
-export function certs(args: CliArgs, io: Io): Promise<number> {
+export async function certs(args: CliArgs, io: Io): Promise<number> {
   const [sub, ...names] = args.targets;
   if (sub === undefined) return list(args, io);
   if (sub !== 'renew')
     throw new BreakglassError(`certs takes nothing, or renew [NAME...]; not "${escapeName(sub)}"`, 'usage');
   if (names.length > 0 && args.flags.all)
     throw new BreakglassError('certs renew takes NAMEs or --all, not both', 'usage');
-  return runProcedureCommand(args, io, {
+  const code = await runProcedureCommand(args, io, {
     procedure: renewCerts,
     feeds: ['runtime', 'health', 'certs'],
     confirm: true,
@@ -66,6 +68,35 @@ export function certs(args: CliArgs, io: Io): Promise<number> {
       notAfter: p.notAfter.toISOString(),
     }),
   });
+  if (code === EXIT_OK) await offerUserKubeconfig(args, io);
+  return code;
+}
+
+/** The operator behind sudo keeps kubectl working: their copy of admin.conf refreshed, when asked. */
+async function offerUserKubeconfig(args: CliArgs, io: Io): Promise<void> {
+  const layout = await discover(args.flags);
+  const adminConf = path.join(layout.root, 'etc/kubernetes/admin.conf');
+  const stale = staleAdminCopy(layout.root, adminConf, process.env.SUDO_USER);
+  if (!stale) return;
+  const shown = escapeName(stale.file);
+  if (!io.ask || args.flags.json || args.flags.yes) {
+    io.err(
+      `breakglass: ${shown} (${escapeName(stale.user)}'s kubectl) still holds the old admin certificate: cp ${escapeName(adminConf)} ${shown}\n`,
+    );
+    return;
+  }
+  const answer = await io.ask(
+    `Refresh ${shown} (${escapeName(stale.user)}'s kubectl) from the new admin.conf? The old one is kept beside it. [y/N] `,
+  );
+  if (!/^y/i.test(answer.trim())) return;
+  const kept = refreshUserKubeconfig(stale, adminConf);
+  appendAudit(layout.stateDir.value, {
+    action: 'refresh-kubeconfig',
+    file: shown,
+    outcome: 'ok',
+    message: `from ${escapeName(adminConf)}; the old one kept in ${escapeName(kept)}`,
+  });
+  io.out(`${shown} refreshed; the old one is ${escapeName(kept)}\n`);
 }
 
 export interface CertJson {
