@@ -73,7 +73,11 @@ export function certRenewParams(model: NodeModel, facts: NodeFacts, ask: CertRen
     .filter((p) => p.enabled === true && p.staticPod?.pod)
     .flatMap((p) => servingEndpoints(p.name, p.staticPod!.pod!.containers))
     .filter((e) => renewedFiles.has(onHost(e.certFile)));
+  const etcdFlags = model.pods.find((p) => p.enabled === true && p.name === 'etcd')?.staticPod?.pod
+    ?.containers[0]?.flags;
+  const initialCluster = etcdFlags?.['initial-cluster'];
   return {
+    members: initialCluster ? initialCluster.split(',').filter((m) => m.includes('=')).length : null,
     renew: plan.renew,
     serving,
     skipped: plan.skipped,

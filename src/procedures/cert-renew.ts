@@ -33,6 +33,8 @@ export interface CertRenewParams {
   restart: RestartParams | null;
   /** The pods that use a renewed file, restarted or not. */
   users: string[];
+  /** The control-plane members etcd's --initial-cluster names; null when there is no local etcd. */
+  members: number | null;
 }
 
 interface RenewState {
@@ -53,9 +55,13 @@ export const renewCerts: Procedure<CertRenewParams, RenewState> = {
     ...(p.restart === null && p.users.length > 0
       ? [`not restarted (--no-restart): ${p.users.join(', ')} keep the old certificates until each restarts`]
       : []),
-    'on a cluster of several control-plane nodes, each master has certificates of its own: renew on every one',
   ],
   warnings: (p) => [
+    ...(p.members !== null && p.members > 1
+      ? [
+          `this cluster has ${p.members} control-plane members (etcd's --initial-cluster): each has certificates of its own, renewed on that node: run breakglass certs renew on every master`,
+        ]
+      : []),
     ...p.skipped.map((s) => `${s.name}: ${s.why}`),
     ...p.renew
       .filter((t) => t.kind === 'certificate' && t.users.length === 0 && t.name !== 'etcd-healthcheck-client')
