@@ -150,6 +150,33 @@ describe('breakglass certs renew on the lab', {
     }
   });
 
+  test("the lab's cert-expired fault: only apiserver.crt renewed, only the pods that use it restarted, 6443 serves it", async () => {
+    await labFault(l.dir, 'cert-expired', quiet);
+    try {
+      const others = leaves.filter((n) => n !== 'apiserver').map((n) => sha256Of(crt(n)));
+      // --json: one line per event, the result last.
+      const r = breakglass(['certs', 'renew', '--yes', '--json', ...flags()], { timeout: 600_000 });
+      const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+        ok: boolean;
+        renewed: string[];
+        restarted: string[];
+      };
+      assert.equal(result.ok, true, r.stdout);
+      assert.deepEqual(result.renewed, ['apiserver']);
+      // The lab's controller manager and scheduler serve with apiserver.crt too: they restart with it.
+      assert.deepEqual(result.restarted, ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
+      assert.deepEqual(
+        leaves.filter((n) => n !== 'apiserver').map((n) => sha256Of(crt(n))),
+        others,
+        'nothing else',
+      );
+      assert.equal(served(labPorts(l.portOffset).apiserver), x509(crt('apiserver'), '-serial'));
+      await labHealthy(l.portOffset);
+    } finally {
+      await labHeal(l.dir, 'cert-expired', quiet);
+    }
+  });
+
   test('an external CA (no front-proxy-ca.key): reported, nothing it signed touched', async () => {
     const aside = path.join(os.tmpdir(), `bg-front-proxy-ca-${process.pid}.key`);
     fs.renameSync(key('front-proxy-ca'), aside);
