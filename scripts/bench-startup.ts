@@ -94,15 +94,6 @@ function usageOf(pid: number): { cpuSeconds: number; rssKiB: number } {
   return { cpuSeconds: ticks / CLK_TCK, rssKiB: Number(rss?.[1] ?? 0) };
 }
 
-/** The process the pane's shell runs (the TUI): the shell's child, or the shell itself after exec. */
-function tuiPid(tmux: Tmux): number {
-  const shell = tmux.panePid();
-  const child = spawnSync('pgrep', ['-P', String(shell)], { encoding: 'utf8' })
-    .stdout.trim()
-    .split('\n')[0];
-  return Number(child || shell);
-}
-
 /** Every static pod of the lab on screen with its runtime state. */
 const COMPLETE =
   /kube-apiserver\s+enabled\s+running[\s\S]*kube-controller-manager\s+enabled\s+running|kube-controller-manager\s+enabled\s+running[\s\S]*kube-apiserver\s+enabled\s+running/;

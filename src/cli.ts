@@ -1,6 +1,5 @@
 // Entry point: never a stack trace for the operator, unless BREAKGLASS_DEBUG asks for one.
 
-import * as readline from 'node:readline/promises';
 import { main } from './cli/main.js';
 
 const stop = new AbortController();
@@ -35,6 +34,7 @@ const io = {
   err: (text: string) => process.stderr.write(text),
   ask: process.stdin.isTTY
     ? async (question: string) => {
+        const readline = await import('node:readline/promises');
         const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
         try {
           return await rl.question(question);
