@@ -17,6 +17,8 @@ import { machineFacts, ms, percentile, summarize, table } from './bench-lib.js';
 import { labBreakglassArgs, labDown, labEnvFor, labIsUp, labUp } from './lab/lab.js';
 
 const RUNS = 7;
+/** A quick look while working: 'cli' or 'frame' measures that part only and writes nothing. */
+const ONLY = process.env.BENCH_ONLY;
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 30);
 const FLOOD_RATE = 50_000;
@@ -328,9 +330,13 @@ async function main(): Promise<void> {
         target: 2,
       },
     ].flatMap(measurePair);
+    if (ONLY === 'cli')
+      return void process.stdout.write(`${table(['command', 'ms', 'MiB', 'ratio', ''], cli)}\n`);
     const frames: number[] = [];
     for (let i = 0; i < RUNS; i++) frames.push(await firstFrame(args.join(' ')));
     const frame = summarize(frames);
+    if (ONLY === 'frame')
+      return void process.stdout.write(`first frames: ${frames.map((f) => f.toFixed(0)).join(' ')}\n`);
     const w = await watched(
       args.join(' '),
       path.join(env.nodeRoot, 'etc/kubernetes/manifests'),

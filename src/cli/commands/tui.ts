@@ -25,8 +25,17 @@ export async function tui(args: CliArgs, io: Io): Promise<number> {
   // honoured by the theme, which then uses no colour but keeps bold and inverse.
   if (process.env.FORCE_COLOR === undefined) process.env.FORCE_COLOR = '1';
   const { NodeStore } = await import('../../store/store.js');
-  const { runTui } = await import('../../ui/tui.js');
   const store = new NodeStore(storeOptions(flags, layout));
+  // The sources start before React and Ink load (most of the start-up): the runtime, D-Bus and the
+  // journal answer meanwhile, and the first frame shows what they said.
+  store.start();
+  let runTui: typeof import('../../ui/tui.js').runTui;
+  try {
+    ({ runTui } = await (await import('../../ui/load.js')).loadTui());
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   // Changes run as a child breakglass pointed at the same node: the same code as the CLI.
   const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli.js');
   const child = { node: process.execPath, script, nodeFlags: nodeFlagArgs(flags) };
