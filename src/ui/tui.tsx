@@ -49,6 +49,9 @@ export async function runTui(options: TuiOptions): Promise<number> {
     },
   );
 
+  // The first frame is on screen (Ink paints it in render()): now the feeds that were kept for later.
+  setImmediate(() => options.store.startLater());
+
   const restore = () => {
     if (finished) return;
     finished = true;
