@@ -17,7 +17,7 @@ import { machineFacts, ms, percentile, summarize, table } from './bench-lib.js';
 import { labBreakglassArgs, labDown, labEnvFor, labIsUp, labUp } from './lab/lab.js';
 
 const RUNS = 7;
-/** A quick look while working: 'cli' or 'frame' measures that part only and writes nothing. */
+/** A quick look while working: 'cli' or 'frame' measures that part only and writes nothing; 'watch' skips to the TUI's idle and flood. */
 const ONLY = process.env.BENCH_ONLY;
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 30);
@@ -232,7 +232,8 @@ async function watched(args: string, manifestsDir: string, podLogsDir: string): 
   const tmux = new Tmux(120, 40);
   const manifest = path.join(manifestsDir, 'log-flood.yaml');
   try {
-    tmux.start({});
+    // BENCH_NODE_OPTIONS (say --cpu-prof --cpu-prof-dir=DIR): a profile of the idle and flood run.
+    tmux.start(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {});
     tmux.run(`exec ${BREAKGLASS} ${args}`);
     await tmux.waitFor(complete, 60_000, 'the TUI with the lab healthy');
     const pid = tmux.panePid(); // the shell exec'd breakglass, which exec'd Node
@@ -279,7 +280,7 @@ async function watched(args: string, manifestsDir: string, podLogsDir: string): 
   } finally {
     fs.rmSync(manifest, { force: true });
     tmux.keys('q');
-    await sleep(500);
+    await sleep(process.env.BENCH_NODE_OPTIONS ? 3_000 : 500); // a profile is written at exit
     tmux.kill();
   }
 }
@@ -336,11 +337,11 @@ async function main(): Promise<void> {
         ours: { what: '`breakglass --version`', argv: [BREAKGLASS, '--version'] },
         target: 2,
       },
-    ].flatMap((pair) => (ONLY === 'frame' ? [] : measurePair(pair)));
+    ].flatMap((pair) => (ONLY === 'frame' || ONLY === 'watch' ? [] : measurePair(pair)));
     if (ONLY === 'cli')
       return void process.stdout.write(`${table(['command', 'ms', 'MiB', 'ratio', ''], cli)}\n`);
     const starts: { wallMs: number; cpuMs: number }[] = [];
-    for (let i = 0; i < RUNS; i++) starts.push(await firstFrame(args.join(' ')));
+    for (let i = 0; i < (ONLY === 'watch' ? 1 : RUNS); i++) starts.push(await firstFrame(args.join(' ')));
     const frame = summarize(starts.map((s) => s.wallMs));
     const frameCpu = summarize(starts.map((s) => s.cpuMs));
     const each = (f: (s: { wallMs: number; cpuMs: number }) => number) =>
@@ -413,7 +414,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     // The figures replace the file's top; the write-up below the marker (profiles, what is left) stays.
-    const file = path.join(REPO_ROOT, 'bench/STARTUP.md');
+    const file = path.join(REPO_ROOT, ONLY === 'watch' ? 'bench/STARTUP-watch.md' : 'bench/STARTUP.md');
     const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     const kept = old.includes(MARKER) ? old.slice(old.indexOf(MARKER)) : `${MARKER}\n`;
     fs.writeFileSync(file, `${out}\n${kept}`);
