@@ -11,12 +11,9 @@
 // In a bundle (the single executable) Ink is already resolved and the hook sees nothing.
 import { registerHooks } from 'node:module';
 
-let hooked = false;
-
-function redirectInkThrottle(): void {
-  if (hooked) return;
-  hooked = true;
-  registerHooks({
+/** Resolves Ink's es-toolkit/compat to the one function it uses; the returned hook is removed after. */
+function redirectInkThrottle(): { deregister(): void } {
+  return registerHooks({
     resolve(specifier, context, next) {
       if (specifier !== 'es-toolkit/compat' || !context.parentURL?.includes('/node_modules/ink/'))
         return next(specifier, context);
@@ -31,7 +28,7 @@ export async function loadTui(): Promise<typeof import('./tui.js')> {
   // Read by React when it is first imported; not left for the children (a change, the editor) to see.
   const setMode = process.env.NODE_ENV === undefined;
   if (setMode) process.env.NODE_ENV = 'production';
-  redirectInkThrottle();
+  const hook = redirectInkThrottle();
   const fetch = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
   if (fetch?.configurable)
     Object.defineProperty(globalThis, 'fetch', { value: undefined, configurable: true });
@@ -40,5 +37,6 @@ export async function loadTui(): Promise<typeof import('./tui.js')> {
   } finally {
     if (fetch?.configurable) Object.defineProperty(globalThis, 'fetch', fetch);
     if (setMode) delete process.env.NODE_ENV;
+    hook.deregister();
   }
 }
