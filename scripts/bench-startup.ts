@@ -14,19 +14,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BIN, REPO_ROOT } from '../test/helpers/paths.js';
 import { Tmux } from '../test/helpers/tmux.js';
 import { machineFacts, ms, percentile, summarize, table } from './bench-lib.js';
+import { floodLines, helpToggles, usageOf } from './bench-tmux.js';
 import { labBreakglassArgs, labDown, labEnvFor, labIsUp, labUp } from './lab/lab.js';
 
 const RUNS = 7;
-/** A quick look while working: 'cli' or 'frame' measures that part only and writes nothing; 'watch' skips to the TUI's idle and flood. */
+/** A quick look while working, nothing written: 'cli' or 'frame' measures that part only, 'watch' the TUI's idle and flood. */
 const ONLY = process.env.BENCH_ONLY;
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 30);
 const FLOOD_RATE = 50_000;
-const KEY_PRESSES = 20;
 const NODE = path.join(REPO_ROOT, 'node_modules/node/bin/node');
 const BREAKGLASS = process.env.BENCH_BIN ? path.resolve(process.env.BENCH_BIN) : BIN;
 const CTR = '/usr/bin/ctr';
-const CLK_TCK = 100;
 const MARKER = '<!-- written by hand below this line -->';
 
 interface Run {
@@ -88,14 +87,6 @@ function measurePair(pair: Pair): string[][] {
   ];
 }
 
-function usageOf(pid: number): { cpuSeconds: number; rssKiB: number } {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const rss = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds: ticks / CLK_TCK, rssKiB: Number(rss?.[1] ?? 0) };
-}
-
 /** Every static pod of the lab on screen with its runtime state. */
 const COMPLETE =
   /kube-apiserver\s+enabled\s+running[\s\S]*kube-controller-manager\s+enabled\s+running|kube-controller-manager\s+enabled\s+running[\s\S]*kube-apiserver\s+enabled\s+running/;
@@ -136,27 +127,6 @@ async function firstFrame(args: string): Promise<{ wallMs: number; cpuMs: number
   }
 }
 
-async function keyLatency(tmux: Tmux, key: string, shows: RegExp): Promise<number> {
-  const started = performance.now();
-  tmux.keys(key);
-  for (;;) {
-    if (shows.test(tmux.screen())) return performance.now() - started;
-    if (performance.now() - started > 10_000)
-      throw new Error(`no effect of ${key} after 10 s:\n${tmux.screen()}`);
-    await sleep(2);
-  }
-}
-
-async function helpToggles(tmux: Tmux): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < KEY_PRESSES; i++) {
-    samples.push(await keyLatency(tmux, '?', /── keys /));
-    samples.push(await keyLatency(tmux, 'q', /POD\s+MANIFEST\s+STATE/));
-    await sleep(50);
-  }
-  return samples;
-}
-
 /** A container writing FLOOD_RATE lines a second, in 10 ms batches, on the pinned Node of the lab. */
 const FLOOD_MANIFEST = `apiVersion: v1
 kind: Pod
@@ -184,31 +154,6 @@ spec:
       };
       tick();
 `;
-
-/** Lines the flood has written so far: the counter in the newest line of its newest log file. */
-function floodLines(podLogsDir: string): number {
-  let newest: { file: string; mtime: number } | null = null;
-  for (const d of fs.readdirSync(podLogsDir).filter((x) => x.startsWith('kube-system_log-flood'))) {
-    const cdir = path.join(podLogsDir, d, 'log-flood');
-    for (const f of fs.existsSync(cdir) ? fs.readdirSync(cdir) : []) {
-      const file = path.join(cdir, f);
-      const mtime = fs.statSync(file).mtimeMs;
-      if (!newest || mtime > newest.mtime) newest = { file, mtime };
-    }
-  }
-  if (!newest) return 0;
-  const fd = fs.openSync(newest.file, 'r');
-  try {
-    const size = fs.fstatSync(fd).size;
-    const length = Math.min(size, 64 * 1024);
-    const buffer = Buffer.alloc(length);
-    fs.readSync(fd, buffer, 0, length, size - length);
-    const counts = [...buffer.toString('utf8').matchAll(/flood line (\d+)/g)].map((m) => Number(m[1]));
-    return counts.length > 0 ? Math.max(...counts) : 0;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 interface Watched {
   idleCpuPct: number;
@@ -414,7 +359,8 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     // The figures replace the file's top; the write-up below the marker (profiles, what is left) stays.
-    const file = path.join(REPO_ROOT, ONLY === 'watch' ? 'bench/STARTUP-watch.md' : 'bench/STARTUP.md');
+    if (ONLY !== undefined) return void process.stdout.write(out);
+    const file = path.join(REPO_ROOT, 'bench/STARTUP.md');
     const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     const kept = old.includes(MARKER) ? old.slice(old.indexOf(MARKER)) : `${MARKER}\n`;
     fs.writeFileSync(file, `${out}\n${kept}`);
