@@ -11,46 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BIN, REPO_ROOT } from '../test/helpers/paths.js';
 import { Tmux } from '../test/helpers/tmux.js';
 import { machineFacts, ms, summarize, table } from './bench-lib.js';
+import { floodLines, helpToggles, KEY_PRESSES, usageOf } from './bench-tmux.js';
 import { labBreakglassArgs, labDown, labEnvFor, labIsUp, labUp } from './lab/lab.js';
 
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
-const KEY_PRESSES = 20;
-const CLK_TCK = 100;
-
-interface Usage {
-  cpuSeconds: number;
-  rssKiB: number;
-}
-
-function usageOf(pid: number): Usage {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const rss = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds: ticks / CLK_TCK, rssKiB: Number(rss?.[1] ?? 0) };
-}
-
-/** Sends a key and times until the screen shows its effect (tmux polled every few ms). */
-async function keyLatency(tmux: Tmux, key: string, shows: RegExp): Promise<number> {
-  const started = performance.now();
-  tmux.keys(key);
-  for (;;) {
-    if (shows.test(tmux.screen())) return performance.now() - started;
-    if (performance.now() - started > 10_000)
-      throw new Error(`no effect of ${key} after 10 s:\n${tmux.screen()}`);
-    await sleep(2);
-  }
-}
-
-async function helpToggles(tmux: Tmux): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < KEY_PRESSES; i++) {
-    samples.push(await keyLatency(tmux, '?', /── keys /));
-    samples.push(await keyLatency(tmux, 'q', /POD\s+MANIFEST\s+STATE/));
-    await sleep(50);
-  }
-  return samples;
-}
 
 /** pauseUs: a pause after each line (busybox usleep), 0 for as fast as the shell can write. */
 const FLOOD_MANIFEST = (nodeName: string, pauseUs: number) => `apiVersion: v1
@@ -206,31 +170,6 @@ async function flood(
   } finally {
     fs.rmSync(manifest, { force: true });
     await tmux.waitFor((s) => !/log-flood\s+enabled/.test(s), 60_000, 'the flood pod gone');
-  }
-}
-
-/** Lines the flood container has written so far: the counter in the newest line of its newest log file. */
-function floodLines(podLogsDir: string): number {
-  let newest: { file: string; mtime: number } | null = null;
-  for (const d of fs.readdirSync(podLogsDir).filter((x) => x.startsWith('kube-system_log-flood'))) {
-    const cdir = path.join(podLogsDir, d, 'log-flood');
-    for (const f of fs.existsSync(cdir) ? fs.readdirSync(cdir) : []) {
-      const file = path.join(cdir, f);
-      const mtime = fs.statSync(file).mtimeMs;
-      if (!newest || mtime > newest.mtime) newest = { file, mtime };
-    }
-  }
-  if (!newest) return 0;
-  const fd = fs.openSync(newest.file, 'r');
-  try {
-    const size = fs.fstatSync(fd).size;
-    const length = Math.min(size, 64 * 1024);
-    const buffer = Buffer.alloc(length);
-    fs.readSync(fd, buffer, 0, length, size - length);
-    const counts = [...buffer.toString('utf8').matchAll(/flood line (\d+)/g)].map((m) => Number(m[1]));
-    return counts.length > 0 ? Math.max(...counts) : 0;
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

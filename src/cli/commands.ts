@@ -2,7 +2,6 @@
 // only when it runs, so `status` never loads React and `lint` never loads a runtime client). A new
 // command is an entry here and a module in src/cli/commands/.
 
-import { preloadRuntimeReader } from '../store/once.js';
 import type { CliArgs } from './args.js';
 import type { Io } from './io.js';
 
@@ -153,5 +152,6 @@ export function commandNamed(name: string): CommandSpec | undefined {
  */
 export async function preloadCommands(): Promise<void> {
   const { tui, ...commands } = load;
-  await Promise.all([...Object.values(commands).map((f) => f()), preloadRuntimeReader()]);
+  const once = () => import('../store/once.js').then((m) => m.preloadRuntimeReader());
+  await Promise.all([...Object.values(commands).map((f) => f()), once()]);
 }

@@ -1,12 +1,11 @@
 // A typed, deadline-bound client for the CRI runtime.v1 gRPC service over a unix socket.
 // Every unary call has a deadline: a socket that accepts and never answers cannot freeze anything.
 import * as grpc from '@grpc/grpc-js';
-import { fromJSON } from '@grpc/proto-loader';
-import protobuf from 'protobufjs';
 import { CRI_PROTO } from './cri-proto.js';
+import { serviceClients } from './grpc-service.js';
 import { RuntimeError } from './runtime-error.js';
 
-/** Messages as proto-loader decodes them: camelCase fields, enums as names, int64 as decimal strings. */
+/** Messages as decoded (grpc-service.ts, as proto-loader did): camelCase fields, enums as names, int64 as decimal strings. */
 export type Labels = Record<string, string>;
 
 export interface CriSandboxMetadata {
@@ -76,18 +75,13 @@ type Unary = (
 ) => void;
 type ServerStream = (request: object, options: grpc.CallOptions) => grpc.ClientReadableStream<unknown>;
 
-const LOADER_OPTIONS = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true };
-
 let serviceConstructor: grpc.ServiceClientConstructor | null = null;
 
 function runtimeServiceConstructor(): grpc.ServiceClientConstructor {
   if (!serviceConstructor) {
-    const root = protobuf.parse(CRI_PROTO, { keepCase: false }).root;
-    const definition = fromJSON(root.toJSON(), LOADER_OPTIONS);
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-      runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor } };
-    };
-    serviceConstructor = pkg.runtime.v1.RuntimeService;
+    serviceConstructor = serviceClients(CRI_PROTO, ['runtime.v1.RuntimeService']).get(
+      'runtime.v1.RuntimeService',
+    )!;
   }
   return serviceConstructor;
 }

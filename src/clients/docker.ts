@@ -2,15 +2,21 @@
 // request times out (unary calls), one without an idle timeout for streams (events, followed logs),
 // which are cancelled by AbortSignal instead. Every failure is a RuntimeError in one line. The read side
 // (sources/runtime/docker.ts) and the write side (ops/control/runtime.ts) both go through here.
-import Docker from 'dockerode';
+// dockerode (with ssh2 and tar under it) is loaded on the first call, not at import: a containerd node
+// and the commands that never reach a runtime do not pay for it (about 100 ms of start-up).
+import type Docker from 'dockerode';
 import { RuntimeError } from './runtime-error.js';
+
+interface Clients {
+  /** Unary calls: every request times out. */
+  api: Docker;
+  /** Streams (events, followed logs) may stay quiet for hours: no idle timeout, cancelled by signal. */
+  streams: Docker;
+}
 
 export class DockerClient {
   readonly socketPath: string;
-  /** Unary calls: every request times out. */
-  readonly api: Docker;
-  /** Streams (events, followed logs) may stay quiet for hours: no idle timeout, cancelled by signal. */
-  readonly streams: Docker;
+  private clients: Promise<Clients> | null = null;
 
   constructor(
     /** unix:///var/run/docker.sock or a path */
@@ -18,8 +24,24 @@ export class DockerClient {
     readonly timeoutMs = 5_000,
   ) {
     this.socketPath = endpoint.replace(/^unix:\/\//, '');
-    this.api = new Docker({ socketPath: this.socketPath, timeout: timeoutMs });
-    this.streams = new Docker({ socketPath: this.socketPath });
+  }
+
+  private load(): Promise<Clients> {
+    this.clients ??= import('dockerode').then(({ default: Docker }) => ({
+      api: new Docker({ socketPath: this.socketPath, timeout: this.timeoutMs }),
+      streams: new Docker({ socketPath: this.socketPath }),
+    }));
+    return this.clients;
+  }
+
+  /** The client for unary calls: every request times out. */
+  async api(): Promise<Docker> {
+    return (await this.load()).api;
+  }
+
+  /** The client for streams (events, followed logs): no idle timeout, cancelled by signal. */
+  async streams(): Promise<Docker> {
+    return (await this.load()).streams;
   }
 
   /** One call with a deadline of timeoutMs + extraMs; its failure as a RuntimeError. */

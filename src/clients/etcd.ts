@@ -5,9 +5,8 @@
 import * as net from 'node:net';
 import { checkServerIdentity as tlsCheckServerIdentity } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { fromJSON } from '@grpc/proto-loader';
-import protobuf from 'protobufjs';
 import { ETCD_PROTO } from './etcd-proto.js';
+import { serviceClients } from './grpc-service.js';
 
 function hostOf(address: string): string {
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
@@ -69,18 +68,16 @@ interface Header {
   raftTerm: string;
 }
 
-const LOADER_OPTIONS = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true };
-
 type Services = { Maintenance: grpc.ServiceClientConstructor; Cluster: grpc.ServiceClientConstructor };
 let services: Services | null = null;
 
 function etcdServices(): Services {
   if (!services) {
-    const root = protobuf.parse(ETCD_PROTO, { keepCase: false }).root;
-    const pkg = grpc.loadPackageDefinition(fromJSON(root.toJSON(), LOADER_OPTIONS)) as unknown as {
-      etcdserverpb: Services;
+    const clients = serviceClients(ETCD_PROTO, ['etcdserverpb.Maintenance', 'etcdserverpb.Cluster']);
+    services = {
+      Maintenance: clients.get('etcdserverpb.Maintenance')!,
+      Cluster: clients.get('etcdserverpb.Cluster')!,
     };
-    services = pkg.etcdserverpb;
   }
   return services;
 }

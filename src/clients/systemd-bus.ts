@@ -17,9 +17,10 @@
 // times out before the D-Bus handshake completed drops the connection. Every failure is a SystemdError
 // with one line an operator can act on.
 import { createClient, type Message, type MessageBus } from 'dbus-native';
+import { systemBusAddress } from './systemd-address.js';
 import { connectionFailure, describeFailure, oneLine, SystemdError } from './systemd-errors.js';
 
-export const DEFAULT_SYSTEM_BUS_ADDRESS = 'unix:path=/run/dbus/system_bus_socket';
+export { DEFAULT_SYSTEM_BUS_ADDRESS, systemBusAddress } from './systemd-address.js';
 export const SYSTEMD = 'org.freedesktop.systemd1';
 export const MANAGER_PATH = '/org/freedesktop/systemd1';
 export const MANAGER = 'org.freedesktop.systemd1.Manager';
@@ -30,11 +31,6 @@ const BUS_NAME = 'org.freedesktop.DBus';
 const BUS_PATH = '/org/freedesktop/DBus';
 const DEFAULT_CALL_TIMEOUT_MS = 5000;
 const JOB_REMOVED_RULE = `type='signal',sender='${SYSTEMD}',path='${MANAGER_PATH}',interface='${MANAGER}',member='JobRemoved'`;
-
-/** DBUS_SYSTEM_BUS_ADDRESS, else the well-known system bus socket. */
-export function systemBusAddress(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DBUS_SYSTEM_BUS_ADDRESS || DEFAULT_SYSTEM_BUS_ADDRESS;
-}
 
 export function propertiesChangedRule(path: string): string {
   return `type='signal',sender='${SYSTEMD}',path='${path}',interface='${PROPERTIES}',member='PropertiesChanged'`;

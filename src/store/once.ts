@@ -1,7 +1,7 @@
 // The node's facts read once, without feeds: for `status`, `lint` and the commands that act on one pod;
 // and the facts a store starts from. The slots nobody read stay empty (null value, null error).
 
-import { systemBusAddress } from '../clients/systemd-bus.js';
+import { systemBusAddress } from '../clients/systemd-address.js';
 import { emptySlot, type NodeFacts } from '../model/facts.js';
 import { type Located, manifestDirsOf, type NodeLayout } from '../node/discover.js';
 import { etcdDataDir } from '../node/etcd.js';

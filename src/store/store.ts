@@ -85,6 +85,7 @@ export class NodeStore implements FeedHost {
   private podLog: PodLogFeed | null = null;
   private shown: ShownFeed | null = null;
   private auditShown = false;
+  private deferred: FeedName[] = [];
 
   constructor(private readonly options: StoreOptions) {
     this.notifyMs = options.notifyMs ?? 100;
@@ -102,11 +103,43 @@ export class NodeStore implements FeedHost {
     return s.version + s.journal.version + s.podLog.buffer.version;
   }
 
-  start(feeds: readonly FeedName[] = ALL_FEEDS): void {
+  /**
+   * Starts the feeds; those in `later` wait for startLater() (the TUI: the gauges and the certificates
+   * after its first frame, which they would only slow down).
+   */
+  start(feeds: readonly FeedName[] = ALL_FEEDS, options: { later?: readonly FeedName[] } = {}): void {
+    const later = new Set(options.later ?? []);
+    this.deferred = feeds.filter((f) => later.has(f));
+    this.startFeeds(feeds.filter((f) => !later.has(f)));
+  }
+
+  /** The feeds start() kept for later, started now (once). */
+  startLater(): void {
+    const feeds = this.deferred;
+    this.deferred = [];
+    if (!this.closed && feeds.length > 0) this.startFeeds(feeds, false);
+  }
+
+  /** Resolves once the runtime has answered or failed (or after timeoutMs): what a first frame needs. */
+  runtimeRead(timeoutMs: number): Promise<void> {
+    const read = () => this.snapshot.runtime.value !== null || this.snapshot.runtime.error !== null;
+    if (read()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      const poll = setInterval(() => (read() || this.closed) && done(), 5);
+    });
+  }
+
+  private startFeeds(feeds: readonly FeedName[], first = true): void {
     const want = new Set(feeds);
     const { layout } = this.options;
     // Everything else follows the manifests: they are always watched.
-    this.manifests = this.keep(startManifestsFeed(this, layout, () => this.manifestsChanged()));
+    if (first) this.manifests = this.keep(startManifestsFeed(this, layout, () => this.manifestsChanged()));
     if (want.has('runtime')) this.runtime = this.keep(startRuntimeFeed(this, layout));
     if (want.has('systemd')) this.keep(startSystemdFeed(this, this.snapshot.dbusAddress));
     if (want.has('journal'))
@@ -117,6 +150,7 @@ export class NodeStore implements FeedHost {
     if (want.has('vitals')) this.keep(startVitalsFeed(this, layout.root, this.options.etcdDataDir.value));
     if (want.has('certs')) this.certs = this.keep(startCertsFeed(this, layout));
     if (want.has('evidence')) this.evidence = this.keep(startEvidenceFeed(this, () => this.runtime));
+    if (!first) return;
     this.podLog = this.keep(startPodLogFeed(this, () => this.runtime));
     this.shown = startShownFeed(this);
   }

@@ -10,6 +10,7 @@ import { App } from './App.js';
 export const RESTORE_TERMINAL = '\u001b[?1049l\u001b[?25h\u001b[?2004l\u001b[0m';
 
 export interface TuiOptions {
+  /** Started by the caller (before this module loaded). */
   store: NodeStore;
   /** How a change runs: a child breakglass pointed at the same node. */
   child: ChildCommand;
@@ -22,7 +23,6 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const stdin = process.stdin;
   let exitCode = 0;
   let finished = false;
-  options.store.start();
   // Fault injection for the terminal-restore tests: an exception nobody catches, from a timer.
   if (process.env.BREAKGLASS_TUI_FAULT === 'timer') {
     setTimeout(() => {
@@ -48,6 +48,9 @@ export async function runTui(options: TuiOptions): Promise<number> {
       incrementalRendering: true,
     },
   );
+
+  // The first frame is on screen (Ink paints it in render()): now the feeds that were kept for later.
+  setImmediate(() => options.store.startLater());
 
   const restore = () => {
     if (finished) return;

@@ -1,6 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+
+/**
+ * node:crypto when first needed: loading it is about 25 ms, and every command imports this module (its
+ * errno helpers), `--help` and `--version` included.
+ */
+const crypto = () => process.getBuiltinModule('node:crypto');
 
 /** fsync a directory, so that a link, unlink or rename inside it survives a power cut. */
 export function fsyncDir(dir: string): void {
@@ -29,7 +34,10 @@ export function fsyncFile(file: string | Buffer): void {
  */
 export function writeFileDurable(file: string, data: string | Buffer, mode = 0o600): void {
   const dir = path.dirname(file);
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = path.join(
+    dir,
+    `.${path.basename(file)}.${process.pid}.${crypto().randomBytes(4).toString('hex')}.tmp`,
+  );
   const fd = fs.openSync(temp, 'wx', mode);
   try {
     fs.writeFileSync(fd, data);
@@ -68,7 +76,7 @@ export function sha256Of(file: string | Buffer): string {
 }
 
 export function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
+  return crypto().createHash('sha256').update(data).digest('hex');
 }
 
 /** True when the path exists (a dangling symlink exists). */

@@ -23,9 +23,21 @@ export async function tui(args: CliArgs, io: Io): Promise<number> {
   // know; then the selection (inverse) would vanish too. This is a terminal: styles on. NO_COLOR is
   // honoured by the theme, which then uses no colour but keeps bold and inverse.
   if (process.env.FORCE_COLOR === undefined) process.env.FORCE_COLOR = '1';
-  const { NodeStore } = await import('../../store/store.js');
-  const { runTui } = await import('../../ui/tui.js');
+  const { ALL_FEEDS, NodeStore } = await import('../../store/store.js');
   const store = new NodeStore(storeOptions(flags, layout));
+  // The sources start before React and Ink load (most of the start-up): the runtime, D-Bus and the
+  // journal answer meanwhile. The first frame waits for the runtime (at most a second), so it shows
+  // every pod's state at once instead of being painted again and again; the slow gauges and the
+  // certificates start after it.
+  store.start(ALL_FEEDS, { later: ['etcd', 'disk', 'vitals', 'certs', 'evidence'] });
+  let runTui: typeof import('../../ui/tui.js').runTui;
+  try {
+    ({ runTui } = await (await import('../../ui/load.js')).loadTui());
+    await store.runtimeRead(1_000);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   // Changes run as a child breakglass pointed at the same node: the same code as the CLI.
   const child = { ...selfCommand(), nodeFlags: nodeFlagArgs(flags) };
   // Every manifest version the screen sees goes into the history (a child records it).

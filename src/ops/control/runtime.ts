@@ -19,7 +19,11 @@ export function openRuntimeControl(choice: RuntimeChoice, timeoutMs = 4_000): Ru
   if (choice.kind === 'docker') {
     const client = new DockerClient(choice.endpoint, timeoutMs);
     const stop = (id: string, seconds: number) =>
-      client.unary('stop', () => client.streams.getContainer(id).stop({ t: seconds }), seconds * 1000);
+      client.unary(
+        'stop',
+        async () => (await client.streams()).getContainer(id).stop({ t: seconds }),
+        seconds * 1000,
+      );
     return {
       stopContainer: async (id, graceSeconds) => {
         await stop(id, graceSeconds);

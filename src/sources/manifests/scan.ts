@@ -208,7 +208,7 @@ export function readEntry(dir: string, rawName: Buffer, options: ScanOptions): M
     return file;
   }
   if (data.length <= LARGE_MANIFEST_BYTES) file.text = text;
-  const parsed = parseManifestText(text, options.nodeName);
+  const parsed = parsedOnce(text, file.sha256, options.nodeName);
   file.pods = parsed.pods;
   for (const f of parsed.findings) {
     const extra: { line?: number; column?: number } = {};
@@ -217,6 +217,23 @@ export function readEntry(dir: string, rawName: Buffer, options: ScanOptions): M
     add(f.severity, f.code, f.message, extra);
   }
   return file;
+}
+
+/**
+ * The same bytes parse the same: a re-scan (inotify, the 20 s re-list, each start-up reader) parses only
+ * files whose content changed. YAML parsing is most of a scan's cost; a few recent contents are kept.
+ */
+const parsedByContent = new Map<string, ReturnType<typeof parseManifestText>>();
+const PARSED_KEPT = 64;
+
+function parsedOnce(text: string, sha: string, nodeName: string): ReturnType<typeof parseManifestText> {
+  const key = `${sha}\0${nodeName}`;
+  const hit = parsedByContent.get(key);
+  if (hit) return hit;
+  const parsed = parseManifestText(text, nodeName);
+  if (parsedByContent.size >= PARSED_KEPT) parsedByContent.delete(parsedByContent.keys().next().value!);
+  parsedByContent.set(key, parsed);
+  return parsed;
 }
 
 /** Two loaded files that define the same pod: kubelet keeps one of them, and an old backup can win. */

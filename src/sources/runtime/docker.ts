@@ -38,7 +38,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async info(): Promise<RuntimeInfo> {
-    const v = await this.client.unary('version', () => this.client.api.version());
+    const v = await this.client.unary('version', async () => (await this.client.api()).version());
     return {
       kind: 'docker',
       endpoint: this.endpoint,
@@ -49,8 +49,11 @@ export class DockerRuntime implements Runtime {
   }
 
   async listSandboxes(): Promise<Sandbox[]> {
-    const listed = await this.client.unary('list containers', () =>
-      this.client.api.listContainers({ all: true, filters: { label: [`${LABEL.dockerType}=podsandbox`] } }),
+    const listed = await this.client.unary('list containers', async () =>
+      (await this.client.api()).listContainers({
+        all: true,
+        filters: { label: [`${LABEL.dockerType}=podsandbox`] },
+      }),
     );
     return listed.map((c) => {
       const labels = c.Labels ?? {};
@@ -70,12 +73,17 @@ export class DockerRuntime implements Runtime {
   }
 
   async listContainers(): Promise<Container[]> {
-    const listed = await this.client.unary('list containers', () =>
-      this.client.api.listContainers({ all: true, filters: { label: [`${LABEL.dockerType}=container`] } }),
+    const listed = await this.client.unary('list containers', async () =>
+      (await this.client.api()).listContainers({
+        all: true,
+        filters: { label: [`${LABEL.dockerType}=container`] },
+      }),
     );
     const inspected = await Promise.all(
       listed.map((c) =>
-        this.client.unary('inspect', () => this.client.api.getContainer(c.Id).inspect()).catch(() => null),
+        this.client
+          .unary('inspect', async () => (await this.client.api()).getContainer(c.Id).inspect())
+          .catch(() => null),
       ),
     );
     return inspected.filter((i): i is Docker.ContainerInspectInfo => i !== null).map(containerOf);
@@ -103,7 +111,9 @@ export class DockerRuntime implements Runtime {
       const connectTimer = setTimeout(() => abort.abort(), this.client.timeoutMs);
       let stream: Readable;
       try {
-        stream = (await this.client.streams.getEvents({
+        stream = (await (
+          await this.client.streams()
+        ).getEvents({
           abortSignal: abort.signal,
           filters: { type: ['container'] },
         })) as unknown as Readable;
@@ -147,7 +157,7 @@ export class DockerRuntime implements Runtime {
    * tail, and skips live lines the tail already gave.
    */
   async *logs(container: Container, options: LogOptions): AsyncIterable<LogLine> {
-    const handle = this.client.streams.getContainer(container.id);
+    const handle = (await this.client.streams()).getContainer(container.id);
     const tty = (await this.client.unary('inspect', () => handle.inspect())).Config.Tty;
     const signal = options.signal ? { abortSignal: options.signal } : {};
     const base = { stdout: true, stderr: true, timestamps: true, ...signal };

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { BreakglassError } from '../../util/errors.js';
 import { escapeName } from '../../util/sanitize.js';
 import { containerLogDirOf, findPodLogDirs, pickLogFile } from './logs/files.js';
-import { followContainerLog } from './logs/follow.js';
+import { followContainerLogBatches } from './logs/follow.js';
 import { MAX_TAIL_BYTES, readContainerLog, streamContainerLog, type TailCut } from './logs/read.js';
 import type { Container, LogLine, Runtime } from './types.js';
 
@@ -64,7 +64,8 @@ export async function streamPodLogs(
       signal,
       onSwitch: (file: string) => sink.note(`the container restarted: now following ${path.basename(file)}`),
     };
-    for await (const line of followContainerLog(dir, options)) sink.line(line);
+    for await (const batch of followContainerLogBatches(dir, options))
+      for (const line of batch) sink.line(line);
     return;
   }
   if (request.tail === undefined) {

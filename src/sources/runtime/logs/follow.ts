@@ -114,11 +114,22 @@ class Wakeup {
  * rotation (the file renamed away: the new `<n>.log` is opened) and copytruncate (the size shrinks:
  * read again from 0). Waits for a first log file if there is none yet.
  */
-export function followContainerLog(
+export async function* followContainerLog(
   containerDir: string,
   options: FollowLogOptions = {},
 ): AsyncGenerator<LogLine, void, undefined> {
-  return new LogFollower(containerDir, options).lines();
+  for await (const batch of followContainerLogBatches(containerDir, options)) yield* batch;
+}
+
+/**
+ * The same lines in the batches they were read in (never empty): a consumer that takes a batch at a
+ * time pays for one step of the iteration per read, not per line (a flood is 50,000 lines a second).
+ */
+export function followContainerLogBatches(
+  containerDir: string,
+  options: FollowLogOptions = {},
+): AsyncGenerator<LogLine[], void, undefined> {
+  return new LogFollower(containerDir, options).batches();
 }
 
 class LogFollower {
@@ -136,7 +147,7 @@ class LogFollower {
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   }
 
-  async *lines(): AsyncGenerator<LogLine, void, undefined> {
+  async *batches(): AsyncGenerator<LogLine[], void, undefined> {
     const { signal } = this.options;
     if (signal?.aborted) return;
     const onAbort = () => void this.close();
@@ -186,13 +197,13 @@ class LogFollower {
   }
 
   /** The last `tail` lines, from the newest rotation when the live file is still empty. */
-  private async *tailLines(): AsyncGenerator<LogLine> {
+  private async *tailLines(): AsyncGenerator<LogLine[]> {
     const tail = tailCount(this.options.tail);
     const log = this.log!;
     if (tail === Number.POSITIVE_INFINITY) return; // all of it: the first drain reads from 0
     const size = await log.size();
     if (size === 0) {
-      yield* await this.rotatedTail(log, tail);
+      yield* nonEmpty(await this.rotatedTail(log, tail));
       return;
     }
     const region = await findTailRegion(log.handle, size, tail);
@@ -200,7 +211,7 @@ class LogFollower {
     this.decoder.startTail(region.cleanFrom);
     const last = new LastLines(tail);
     for await (const lines of log.rawLines(size)) last.push(this.decoder.push(lines));
-    yield* last.lines();
+    yield* nonEmpty(last.lines());
   }
 
   private async rotatedTail(log: OpenLog, tail: number): Promise<LogLine[]> {
@@ -211,20 +222,20 @@ class LogFollower {
   }
 
   /** Everything appended since the last read; after a truncation, the file again from 0. */
-  private async *drain(): AsyncGenerator<LogLine> {
+  private async *drain(): AsyncGenerator<LogLine[]> {
     const log = this.log!;
     const size = await log.size();
     if (size === log.offset) return; // idle: no read
     if (size < log.offset) {
-      yield* this.decoder.flush();
+      yield* nonEmpty(this.decoder.flush());
       this.decoder.forgetOffsets();
       log.seek(0);
     }
-    for await (const lines of log.rawLines()) yield* this.decoder.push(lines);
+    for await (const lines of log.rawLines()) yield* nonEmpty(this.decoder.push(lines));
   }
 
   /** Moves to the next restart's file, or to the recreated file after a rotation. True when it moved. */
-  private async *followMoves(): AsyncGenerator<LogLine, boolean> {
+  private async *followMoves(): AsyncGenerator<LogLine[], boolean> {
     if (this.closed || !this.wakeup.takeDirChanged()) return false;
     const log = this.log!;
     const next = await nextRestartLog(this.dir, log.restartCount);
@@ -238,15 +249,15 @@ class LogFollower {
   }
 
   /** Finishes the current file and opens `file` from 0. A new restart also ends its pending partials. */
-  private async *switchTo(file: string, restartCount: number): AsyncGenerator<LogLine, boolean> {
+  private async *switchTo(file: string, restartCount: number): AsyncGenerator<LogLine[], boolean> {
     const next = await OpenLog.open(file, restartCount);
     if (next === null) return false;
     const previous = this.log!;
     this.log = next;
     try {
-      for await (const lines of previous.rawLines()) yield* this.decoder.push(lines);
-      yield* this.decoder.push(previous.rest());
-      if (restartCount !== previous.restartCount) yield* this.decoder.flush();
+      for await (const lines of previous.rawLines()) yield* nonEmpty(this.decoder.push(lines));
+      yield* nonEmpty(this.decoder.push(previous.rest()));
+      if (restartCount !== previous.restartCount) yield* nonEmpty(this.decoder.flush());
       this.decoder.forgetOffsets();
     } finally {
       await previous.close();
@@ -254,4 +265,9 @@ class LogFollower {
     if (this.closed) await next.close();
     return true;
   }
+}
+
+/** A batch to yield, or nothing when it is empty. */
+function nonEmpty(lines: LogLine[]): LogLine[][] {
+  return lines.length > 0 ? [lines] : [];
 }
