@@ -63,14 +63,14 @@ const io = {
 import('./cli/main.js')
   .then(({ main }) => main(process.argv.slice(2), io))
   .then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`breakglass: unexpected error: ${message}\n`);
-    if (process.env.BREAKGLASS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    else process.stderr.write('(set BREAKGLASS_DEBUG=1 for details)\n');
-    process.exitCode = 1;
-  },
-);
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`breakglass: unexpected error: ${message}\n`);
+      if (process.env.BREAKGLASS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      else process.stderr.write('(set BREAKGLASS_DEBUG=1 for details)\n');
+      process.exitCode = 1;
+    },
+  );
