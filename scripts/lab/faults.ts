@@ -205,11 +205,12 @@ export const FAULTS: Fault[] = [
   }),
   fault('cert-expired', "the API server's serving certificate (pki/apiserver.crt) has expired", {
     async inject(ctx, dir) {
-      backup(dir, path.join(ctx.node.root, 'etc/kubernetes/pki/apiserver.crt'));
+      // The key too: a renewal meanwhile writes a new one, and the old certificate must go back with its own.
+      for (const file of apiserverPair(ctx)) backup(dir, file);
       ctx.ops.writeExpiredCertificate();
     },
     async heal(ctx, dir) {
-      restore(dir, path.join(ctx.node.root, 'etc/kubernetes/pki/apiserver.crt'));
+      for (const file of apiserverPair(ctx)) putBack(path.join(dir, path.basename(file)), file);
     },
   }),
   fault(
@@ -217,11 +218,11 @@ export const FAULTS: Fault[] = [
     "clock skew: the API server's serving certificate (pki/apiserver.crt) is valid only from tomorrow",
     {
       async inject(ctx, dir) {
-        backup(dir, path.join(ctx.node.root, 'etc/kubernetes/pki/apiserver.crt'));
+        for (const file of apiserverPair(ctx)) backup(dir, file);
         ctx.ops.writeNotYetValidCertificate();
       },
       async heal(ctx, dir) {
-        restore(dir, path.join(ctx.node.root, 'etc/kubernetes/pki/apiserver.crt'));
+        for (const file of apiserverPair(ctx)) putBack(path.join(dir, path.basename(file)), file);
       },
     },
   ),
@@ -279,8 +280,14 @@ export const FAULTS: Fault[] = [
   ),
 ];
 
+/** apiserver.crt and apiserver.key: a certificate goes back with its own key. */
+function apiserverPair(ctx: FaultContext): string[] {
+  return ['crt', 'key'].map((ext) => path.join(ctx.node.root, `etc/kubernetes/pki/apiserver.${ext}`));
+}
+
 /** A saved file back in place with its own mode, written beside it and renamed in. */
 function putBack(saved: string, file: string): void {
+  if (!fs.existsSync(saved)) return;
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.heal`);
   fs.copyFileSync(saved, temp);
   fs.chmodSync(temp, fs.statSync(saved).mode & 0o777);
