@@ -9,22 +9,13 @@ import {
   KUBECONFIGS,
   type KubeconfigSpec,
   LEAF_CERTS,
+  type RenewFiles,
 } from '../node/kubeadm-pki.js';
 import type { CertificateInfo } from '../sources/certs.js';
 import { escapeName } from '../util/sanitize.js';
 import { restartOrder } from './restart-plan.js';
 
-export interface RenewTarget {
-  /** kubeadm's name: 'apiserver', 'etcd-server', 'admin.conf'. */
-  name: string;
-  kind: 'certificate' | 'kubeconfig';
-  /** Paths on this machine: the .crt and .key, or the kubeconfig. */
-  certFile: string | null;
-  keyFile: string | null;
-  kubeconfig: string | null;
-  /** The signing CA's certificate and key, on this machine. */
-  caCertFile: string;
-  caKeyFile: string;
+export interface RenewTarget extends RenewFiles {
   notAfter: Date | null;
   status: CertificateInfo['status'];
   /** The static pods whose flags name it. */

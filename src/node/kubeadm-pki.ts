@@ -74,5 +74,18 @@ export const KUBECONFIGS: KubeconfigSpec[] = [
   { name: 'kubelet.conf', renewable: false },
 ];
 
+/** The files of one certificate kubeadm renews, on this machine: a leaf's .crt and .key, or a kubeconfig. */
+export interface RenewFiles {
+  /** kubeadm's name: 'apiserver', 'etcd-server', 'admin.conf'. */
+  name: string;
+  kind: 'certificate' | 'kubeconfig';
+  certFile: string | null;
+  keyFile: string | null;
+  kubeconfig: string | null;
+  /** The signing CA's certificate and key. */
+  caCertFile: string;
+  caKeyFile: string;
+}
+
 /** The CA that signs the kubeconfigs' client certificates. */
 export const KUBECONFIG_SIGNER = 'ca';

@@ -3,22 +3,12 @@
 // (issue.ts), then written as one crash-safe swap (swap-files.ts), refused if a file changed meanwhile.
 import * as fs from 'node:fs';
 import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
+import type { RenewFiles } from '../../node/kubeadm-pki.js';
 import { BreakglassError } from '../../util/errors.js';
 import { sha256 } from '../../util/fsx.js';
 import type { GuardContext } from '../guard.js';
 import { swapFiles } from '../swap-files.js';
 import { renewCertificate } from './issue.js';
-
-/** The files of one certificate renewed: a leaf's .crt and .key, or a kubeconfig; and its CA's. */
-export interface RenewFiles {
-  name: string;
-  kind: 'certificate' | 'kubeconfig';
-  certFile: string | null;
-  keyFile: string | null;
-  kubeconfig: string | null;
-  caCertFile: string;
-  caKeyFile: string;
-}
 
 export interface RenewOutcome {
   name: string;
