@@ -92,6 +92,22 @@ export function nodeAlerts(facts: NodeFacts, podAlerts: Alert[], findingCount: n
 
 function certificateAlerts(facts: NodeFacts): Alert[] {
   const certs = facts.certs.value ?? [];
+  const mismatched = certs.filter((c) => c.keyMatches === false);
+  const pairs: Alert[] =
+    mismatched.length === 0
+      ? []
+      : [
+          {
+            code: 'certificate-invalid',
+            severity: 'error',
+            message: `${certificateNames(mismatched.map((c) => c.name))} not for ${mismatched.length === 1 ? 'its key' : 'their keys'}`,
+            fix: { action: 'show-certs', target: null },
+          },
+        ];
+  return [...pairs, ...datesAlerts(certs)];
+}
+
+function datesAlerts(certs: NodeFacts['certs']['value'] & {}): Alert[] {
   const invalid = certs.filter((c) => c.status === 'expired' || c.status === 'not-yet-valid');
   if (invalid.length > 0) {
     return [

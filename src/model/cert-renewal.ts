@@ -74,7 +74,9 @@ export function renewalPlan(input: RenewalInput, ask: RenewalAsk): RenewalPlan {
     });
   }
   const wanted = (info: CertificateInfo | undefined, name: string) =>
-    ask.all || asked.has(name) || (asked.size === 0 && info !== undefined && DUE.has(info.status));
+    ask.all ||
+    asked.has(name) ||
+    (asked.size === 0 && info !== undefined && (DUE.has(info.status) || info.keyMatches === false));
   const renew: RenewTarget[] = [];
   for (const spec of LEAF_CERTS) {
     const info = byName.get(spec.name);

@@ -13,7 +13,7 @@
 // super-admin.conf before kubeadm 1.29, etcd's files with an external etcd); one that cannot be read or
 // parsed is 'error', with the reason in plain words. Every string from a file (subjects, issuers, paths
 // named in a kubeconfig) is sanitized or escaped for display.
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import {
@@ -50,6 +50,11 @@ export interface CertificateInfo {
   status: CertStatus;
   /** Plain words when status is missing or error. */
   problem: string | null;
+  /**
+   * Whether the certificate is for the key beside it (<name>.key, or a kubeconfig's client-key-data);
+   * null when there is no such key to compare (not there, unreadable, a path kubelet rotates).
+   */
+  keyMatches: boolean | null;
 }
 
 export interface ReadCertificatesOptions {
@@ -132,6 +137,7 @@ function blank(name: string, kind: CertificateInfo['kind'], file: string): Certi
     residualMs: null,
     status: 'error',
     problem: null,
+    keyMatches: null,
   };
 }
 
@@ -154,7 +160,20 @@ async function readCertFile(
   const read = await reader.readHost(file);
   if (read.kind === 'missing') return missing(info, spec.optional);
   if (read.kind === 'error') return failed(info, `cannot read it: ${read.reason}`);
-  return withCertificate(info, read.text, now);
+  const withCert = withCertificate(info, read.text, now);
+  const key = await reader.readHost(path.join(pkiDir, `${spec.file}.key`));
+  return key.kind === 'text' ? { ...withCert, keyMatches: keyMatches(read.text, key.text) } : withCert;
+}
+
+/** Whether a PEM certificate is for a PEM private key; null when either does not parse. */
+function keyMatches(certPem: string, keyPem: string): boolean | null {
+  const block = PEM_CERTIFICATE.exec(certPem);
+  if (!block) return null;
+  try {
+    return new X509Certificate(block[0]).checkPrivateKey(createPrivateKey(keyPem));
+  } catch {
+    return null;
+  }
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIFICATE-----/;
@@ -205,6 +224,8 @@ function distinguishedName(text: string): string | null {
 interface ClientCertificate {
   /** PEM text when embedded. */
   data?: string;
+  /** The embedded client-key-data, as PEM text. */
+  keyData?: string;
   /** The client-certificate path as written. */
   file?: string;
 }
@@ -222,7 +243,12 @@ async function readKubeconfig(
   if (read.kind === 'error') return failed(info, `cannot read it: ${read.reason}`);
   const found = clientCertificate(read.text);
   if (typeof found === 'string') return failed(info, found);
-  if (found.data !== undefined) return withCertificate(info, found.data, now);
+  if (found.data !== undefined) {
+    const withCert = withCertificate(info, found.data, now);
+    return found.keyData === undefined
+      ? withCert
+      : { ...withCert, keyMatches: keyMatches(found.data, found.keyData) };
+  }
   const named = found.file!;
   // kubectl's rule: a relative path is relative to the kubeconfig's directory.
   const certRead = path.isAbsolute(named)
@@ -275,7 +301,10 @@ function clientCertificate(text: string): ClientCertificate | string {
   const data = user['client-certificate-data'];
   if (typeof data === 'string' && data.trim() !== '') {
     const decoded = Buffer.from(data.replace(/\s+/g, ''), 'base64').toString('utf8');
-    return { data: decoded };
+    const key = user['client-key-data'];
+    return typeof key === 'string' && key.trim() !== ''
+      ? { data: decoded, keyData: Buffer.from(key.replace(/\s+/g, ''), 'base64').toString('utf8') }
+      : { data: decoded };
   }
   const file = user['client-certificate'];
   if (typeof file === 'string' && file.trim() !== '') return { file: file.trim() };

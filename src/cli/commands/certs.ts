@@ -108,6 +108,8 @@ export interface CertJson {
   residualDays: number | null;
   status: CertificateInfo['status'];
   problem: string | null;
+  /** Whether it is for the key beside it (null: no key to compare). */
+  keyMatches: boolean | null;
   /** The CA that signs it (its file under the PKI directory), and whether that CA's key is on the node. */
   signer: string | null;
   signerKeyOnNode: boolean | null;
@@ -139,7 +141,13 @@ async function list(args: CliArgs, io: Io): Promise<number> {
     const served = await checkServing(endpoints, facts.layout.root);
     const rows = certRows(model, facts, served);
     io.out(args.flags.json ? `${terminalSafeJson({ certificates: rows }, 2)}\n` : certsText(rows));
-    return rows.some((r) => r.status === 'expired' || r.status === 'not-yet-valid' || r.status === 'error')
+    return rows.some(
+      (r) =>
+        r.status === 'expired' ||
+        r.status === 'not-yet-valid' ||
+        r.status === 'error' ||
+        r.keyMatches === false,
+    )
       ? EXIT_PROBLEMS
       : EXIT_OK;
   } finally {
@@ -186,6 +194,7 @@ function certRows(model: NodeModel, facts: NodeFacts, served: ServingCheck[]): C
       residualDays: c.notAfter ? Math.floor((c.notAfter.getTime() - now) / 86_400_000) : null,
       status: c.status,
       problem: c.problem,
+      keyMatches: c.keyMatches,
       signer,
       signerKeyOnNode: signer === null ? null : caKeys.has(signer),
       usedBy: target?.users ?? [],
@@ -213,7 +222,7 @@ function certsText(rows: CertJson[]): string {
     r.name,
     r.notAfter ? r.notAfter.replace('T', ' ').slice(0, 16) : '-',
     r.residualDays === null ? '-' : r.residualDays < 0 ? 'expired' : `${r.residualDays}d`,
-    r.status,
+    r.keyMatches === false ? `${r.status}, NOT ITS KEY` : r.status,
     r.signer === null ? '-' : `${r.signer}${r.signerKeyOnNode ? '' : ' (no key here)'}`,
     r.usedBy.join(', ') || '-',
   ]);

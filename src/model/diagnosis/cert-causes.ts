@@ -43,9 +43,22 @@ const BREAKS: Record<string, { harm: string; pods: string[] }> = {
   },
 };
 
+/** Who loads the pair, and so does not start when the certificate is not for its key. */
+const LOADERS: Record<string, string[]> = {
+  apiserver: ['kube-apiserver'],
+  'apiserver-etcd-client': ['kube-apiserver'],
+  'apiserver-kubelet-client': ['kube-apiserver'],
+  'front-proxy-client': ['kube-apiserver'],
+  'etcd-server': ['etcd'],
+  'etcd-peer': ['etcd'],
+  'controller-manager.conf': ['kube-controller-manager'],
+  'scheduler.conf': ['kube-scheduler'],
+};
+
 export function certificateCauses({ facts, now }: DoctorInput): Cause[] {
   const certs = facts.certs.value ?? [];
   const out: Cause[] = [];
+  for (const c of certs) if (c.keyMatches === false) out.push(keyMismatch(c));
   for (const c of certs) {
     if (c.status === 'expired') out.push(expired(c, now));
     else if (c.status === 'not-yet-valid') out.push(notYetValid(c, now));
@@ -72,6 +85,33 @@ export function certificateCauses({ facts, now }: DoctorInput): Cause[] {
     );
   }
   return out;
+}
+
+function keyMismatch(c: CertificateInfo): Cause {
+  const loaders = LOADERS[c.name] ?? [];
+  const keyFile = c.kind === 'kubeconfig' ? `its client-key-data` : c.path.replace(/\.crt$/, '.key');
+  return cause(LAYER.certificate, loaders, {
+    code: 'certificate-key-mismatch',
+    severity: 'error',
+    title: `the ${c.name} certificate is not for its key${loaders.length > 0 ? `: ${loaders.join(', ')} cannot load the pair and does not start` : ': whatever uses the pair fails'}`,
+    subject: c.name,
+    evidence: [
+      evidence(
+        `the public key in ${c.path} is not that of ${keyFile}`,
+        'the files, compared with node:crypto',
+      ),
+    ],
+    fix:
+      c.kind === 'ca'
+        ? fix(
+            "put the CA's own key back from a backup (never a new CA key: everything it signed depends on it); breakglass keeps one in <state-dir>/pki-backups",
+            null,
+          )
+        : fix(
+            'a new key and certificate for it, signed by its CA, and the pods that use it restarted',
+            `breakglass certs renew ${escapeName(c.name)}`,
+          ),
+  });
 }
 
 function expired(c: CertificateInfo, now: number): Cause {

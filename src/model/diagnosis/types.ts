@@ -28,6 +28,7 @@ export type DiagnosisCode =
   | 'stray-copy'
   | 'duplicate-pod'
   | 'disabled-still-running'
+  | 'certificate-key-mismatch'
   | 'no-manifest-running'
   | 'http-static-pods'
   | 'bad-flag'

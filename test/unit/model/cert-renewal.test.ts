@@ -20,6 +20,7 @@ const info = (
   residualMs: null,
   status,
   problem: null,
+  keyMatches: null,
 });
 
 const PKI = '/root/etc/kubernetes/pki';

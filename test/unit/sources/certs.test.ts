@@ -158,10 +158,9 @@ before(() => {
   const yearAgo = new Date(now - 365 * DAY);
   makeCa(path.join(pki, 'ca.crt'), path.join(pki, 'ca.key'), 'kubernetes');
   makeCa(path.join(pki, 'front-proxy-ca.crt'), path.join(pki, 'front-proxy-ca.key'), 'front-proxy-ca');
-  write(
-    path.join(pki, 'apiserver.crt'),
-    makeCert('/CN=kube-apiserver', new Date(now - DAY), new Date(now + 365 * DAY)).cert,
-  );
+  const apiserver = makeCert('/CN=kube-apiserver', new Date(now - DAY), new Date(now + 365 * DAY));
+  write(path.join(pki, 'apiserver.crt'), apiserver.cert);
+  write(path.join(pki, 'apiserver.key'), apiserver.key);
   write(
     path.join(pki, 'apiserver-kubelet-client.crt'),
     makeCert('/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client', yearAgo, new Date(now + 10 * DAY))
@@ -171,6 +170,8 @@ before(() => {
     path.join(pki, 'front-proxy-client.crt'),
     makeCert('/CN=front-proxy-client', yearAgo, new Date(now - DAY)).cert,
   );
+  // A key that is not the certificate's: what a copied-in certificate without its key leaves.
+  write(path.join(pki, 'front-proxy-client.key'), apiserver.key);
   write(
     path.join(pki, 'apiserver-etcd-client.crt'),
     makeCert('/CN=kube-apiserver-etcd-client', new Date(now + DAY), new Date(now + 365 * DAY)).cert,
@@ -399,4 +400,13 @@ test('subjects with control characters come out sanitized', async () => {
   assert.equal(apiserver.status, 'ok');
   assert.ok(apiserver.subject?.startsWith('CN=ev'));
   assert.doesNotMatch(apiserver.subject!, RAW_CONTROL);
+});
+
+test('whether each certificate is for the key beside it: a leaf and its .key, a kubeconfig and its client-key-data', async () => {
+  const list = await readCertificates({ pkiDir: pki, kubeconfigDir: kubeconfigs, root, now: nowAtSetup });
+  assert.equal(byName(list, 'apiserver').keyMatches, true);
+  assert.equal(byName(list, 'front-proxy-client').keyMatches, false, "another certificate's key");
+  assert.equal(byName(list, 'admin.conf').keyMatches, true);
+  assert.equal(byName(list, 'apiserver-kubelet-client').keyMatches, null, 'no key file: nothing to compare');
+  assert.equal(byName(list, 'controller-manager.conf').keyMatches, null, 'a path of its own: not compared');
 });

@@ -395,6 +395,7 @@ test('certificates view: expired and expiring certificates stand out, a missing 
     residualMs: daysLeft === null ? null : daysLeft * 86_400_000,
     status,
     problem: status === 'missing' ? 'no such file' : null,
+    keyMatches: null,
   });
   const certs = [
     cert('apiserver', 'expired', -2),
@@ -442,6 +443,7 @@ test('a stopped kubelet and an expired certificate are alerts on the main screen
         residualMs: -1000,
         status: 'expired',
         problem: null,
+        keyMatches: null,
       },
     ],
     error: null,

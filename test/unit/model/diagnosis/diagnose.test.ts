@@ -329,3 +329,48 @@ test('etcd peers gone: quorum lost is an error, one missing of three a warning',
   });
   assert.deepEqual([one[0]!.code, one[0]!.severity], ['etcd-peers-down', 'warning']);
 });
+
+test("a certificate that is not for its key is the cause of its pod's crash loop, renewed by breakglass", () => {
+  const cert = {
+    name: 'apiserver',
+    kind: 'certificate',
+    path: '/etc/kubernetes/pki/apiserver.crt',
+    status: 'ok',
+    notBefore: new Date(NOW - 86_400_000),
+    notAfter: new Date(NOW + 300 * 86_400_000),
+    subject: 'CN=kube-apiserver',
+    keyMatches: false,
+  };
+  const input = doctorNode({
+    containers: { 'kube-apiserver': crashLoop },
+    health: {
+      'kube-apiserver': { ok: false, statusCode: null, error: 'refused' },
+      'kube-controller-manager': HTTP_500,
+      'kube-scheduler': HTTP_500,
+    },
+    crashLogs: {
+      'kube-apiserver': [
+        line(
+          'E1201 run.go:72] "command failed" err="error:05800074:x509 certificate routines::key values mismatch"',
+        ),
+      ],
+    },
+    facts: { certs: { value: [cert], error: null, at: NOW } } as never,
+  });
+  const findings = diagnose(input);
+  const first = findings[0]!;
+  assert.equal(first.code, 'certificate-key-mismatch');
+  assert.match(
+    first.title,
+    /the apiserver certificate is not for its key: kube-apiserver cannot load the pair and does not start/,
+  );
+  assert.equal(first.fix.command, 'breakglass certs renew apiserver');
+  assert.match(
+    first.evidence[0]!.text,
+    /the public key in \/etc\/kubernetes\/pki\/apiserver\.crt is not that of \/etc\/kubernetes\/pki\/apiserver\.key/,
+  );
+  assert.ok(
+    first.consequences.some((c) => /^kube-apiserver/.test(c)),
+    JSON.stringify(findings, null, 2),
+  );
+});
