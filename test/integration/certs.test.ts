@@ -177,6 +177,33 @@ describe('breakglass certs renew on the lab', {
     }
   });
 
+  test('a certificate put back without its key: the doctor names it, certs renew makes them a pair again', async () => {
+    const kubeletClientKey = key('apiserver-kubelet-client');
+    const saved = fs.readFileSync(kubeletClientKey);
+    // Another certificate's key in its place: what copying certificates in by hand leaves behind.
+    fs.copyFileSync(key('front-proxy-client'), kubeletClientKey);
+    try {
+      assert.ok(!matches('apiserver-kubelet-client'));
+      const doctor = JSON.parse(breakglass(['doctor', '--json', ...flags()], { timeout: 60_000 }).stdout) as {
+        findings: { code: string; subject: string | null; fix: { command: string | null } }[];
+      };
+      const f = doctor.findings.find((x) => x.code === 'certificate-key-mismatch')!;
+      assert.ok(f, JSON.stringify(doctor, null, 2));
+      assert.equal(f.subject, 'apiserver-kubelet-client');
+      assert.equal(f.fix.command, 'breakglass certs renew apiserver-kubelet-client');
+      const row = certsJson().find((c) => c.name === 'apiserver-kubelet-client')!;
+      assert.equal(row.keyMatches, false);
+      const r = breakglass(['certs', 'renew', '--yes', ...flags()], { timeout: 600_000 });
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /apiserver-kubelet-client/, 'renewed by default: it is not for its key');
+      assert.ok(matches('apiserver-kubelet-client'), 'a pair again');
+      await labHealthy(l.portOffset);
+    } catch (err) {
+      fs.writeFileSync(kubeletClientKey, saved);
+      throw err;
+    }
+  });
+
   test('an external CA (no front-proxy-ca.key): reported, nothing it signed touched', async () => {
     const aside = path.join(os.tmpdir(), `bg-front-proxy-ca-${process.pid}.key`);
     fs.renameSync(key('front-proxy-ca'), aside);
