@@ -97,11 +97,23 @@ function embeddedClient(text: string): EmbeddedClient {
     certPem: field('client-certificate-data'),
     keyPem: field('client-key-data'),
     withClient(certPem, keyPem, caPem) {
-      user.set('client-certificate-data', base64(certPem));
-      user.set('client-key-data', base64(keyPem));
+      const changes: [YAMLMap, string, string][] = [
+        [user, 'client-certificate-data', base64(certPem)],
+        [user, 'client-key-data', base64(keyPem)],
+      ];
       if (isMap(cluster) && cluster.has('certificate-authority-data'))
-        cluster.set('certificate-authority-data', base64(caPem));
-      return doc.toString({ lineWidth: 0 });
+        changes.push([cluster, 'certificate-authority-data', base64(caPem)]);
+      // The values replaced where they stand, every other byte as it was (kubeadm's layout, comments);
+      // only when one is not written out once on its own (folded, repeated) is the document rewritten.
+      let out = text;
+      for (const [map, key, value] of changes) {
+        const old = String(map.get(key));
+        out = out.split(old).length === 2 ? out.replace(old, value) : '';
+        if (out === '') break;
+      }
+      if (out !== '') return out;
+      for (const [map, key, value] of changes) map.set(key, value);
+      return doc.toString({ lineWidth: 0, indentSeq: false });
     },
   };
 }
