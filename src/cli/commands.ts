@@ -153,5 +153,6 @@ export function commandNamed(name: string): CommandSpec | undefined {
 export async function preloadCommands(): Promise<void> {
   const { tui, ...commands } = load;
   const once = () => import('../store/once.js').then((m) => m.preloadRuntimeReader());
-  await Promise.all([...Object.values(commands).map((f) => f()), once()]);
+  const docker = () => import('../clients/docker.js').then((m) => m.loadDockerode());
+  await Promise.all([...Object.values(commands).map((f) => f()), once(), docker()]);
 }

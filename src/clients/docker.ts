@@ -14,6 +14,11 @@ interface Clients {
   streams: Docker;
 }
 
+/** dockerode, loaded on the first Docker call (a containerd node never pays for it). */
+export function loadDockerode() {
+  return import('dockerode');
+}
+
 export class DockerClient {
   readonly socketPath: string;
   private clients: Promise<Clients> | null = null;
@@ -27,7 +32,7 @@ export class DockerClient {
   }
 
   private load(): Promise<Clients> {
-    this.clients ??= import('dockerode').then(({ default: Docker }) => ({
+    this.clients ??= loadDockerode().then(({ default: Docker }) => ({
       api: new Docker({ socketPath: this.socketPath, timeout: this.timeoutMs }),
       streams: new Docker({ socketPath: this.socketPath }),
     }));
