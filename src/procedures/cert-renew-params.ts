@@ -3,11 +3,11 @@
 // restart of those pods (the guided restart's parameters: each pod by the method the node calls for).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type RenewalAsk, renewalPlan } from '../model/cert-renewal.js';
+import { type RenewalAsk, type RenewalInput, renewalPlan } from '../model/cert-renewal.js';
 import type { NodeFacts } from '../model/facts.js';
 import type { NodeModel } from '../model/node.js';
 import { CAS, KUBECONFIGS } from '../node/kubeadm-pki.js';
-import { servingEndpoints } from '../node/serving.js';
+import { type ServingEndpoint, servingEndpoints } from '../node/serving.js';
 import { BreakglassError } from '../util/errors.js';
 import type { CertRenewParams } from './cert-renew.js';
 import { restartParams } from './restart-params.js';
@@ -22,26 +22,41 @@ export interface CertRenewAsk extends RenewalAsk {
 
 export const DEFAULT_VALIDITY_DAYS = 365;
 
-export function certRenewParams(model: NodeModel, facts: NodeFacts, ask: CertRenewAsk): CertRenewParams {
+/** What the renewal's rules read from the node: the certificates, the CA keys here, the pods' flags. */
+export function renewalInputOf(model: NodeModel, facts: NodeFacts): RenewalInput {
   const certs = facts.certs.value;
   if (!certs)
     throw new BreakglassError(
-      `the certificates could not be read${facts.certs.error ? `: ${facts.certs.error}` : ''}`,
+      `the certificates could not be read: ${facts.certs.error ?? 'no answer in time'}`,
       'pki',
     );
   const pkiDir = facts.layout.pki.value;
-  const kubeconfigDir = path.join(facts.layout.root, 'etc/kubernetes');
-  const caKeys = new Set(CAS.map((c) => c.file).filter((f) => fs.existsSync(path.join(pkiDir, `${f}.key`))));
-  const pods = model.pods
-    .filter((p) => p.enabled === true && p.staticPod?.pod)
-    .map((p) => ({
+  return {
+    certs,
+    pkiDir,
+    kubeconfigDir: path.join(facts.layout.root, 'etc/kubernetes'),
+    root: facts.layout.root,
+    caKeys: new Set(CAS.map((c) => c.file).filter((f) => fs.existsSync(path.join(pkiDir, `${f}.key`)))),
+    pods: enabledPods(model).map((p) => ({
       name: p.name,
       args: p.staticPod!.pod!.containers.flatMap((c) => c.argv),
-    }));
-  const plan = renewalPlan(
-    { certs, pkiDir, kubeconfigDir, root: facts.layout.root, caKeys, pods },
-    { names: ask.names, all: ask.all },
-  );
+    })),
+  };
+}
+
+/** Where each enabled static pod serves TLS, and with which file (a path on the node). */
+export function servingOf(model: NodeModel): ServingEndpoint[] {
+  return enabledPods(model).flatMap((p) => servingEndpoints(p.name, p.staticPod!.pod!.containers));
+}
+
+function enabledPods(model: NodeModel) {
+  return model.pods.filter((p) => p.enabled === true && p.staticPod?.pod);
+}
+
+export function certRenewParams(model: NodeModel, facts: NodeFacts, ask: CertRenewAsk): CertRenewParams {
+  const input = renewalInputOf(model, facts);
+  const { pkiDir, kubeconfigDir } = input;
+  const plan = renewalPlan(input, { names: ask.names, all: ask.all });
   if (plan.renew.length === 0) {
     const why = plan.skipped.map((s) => `${s.name}: ${s.why}`).join('; ');
     throw new BreakglassError(
@@ -69,10 +84,7 @@ export function certRenewParams(model: NodeModel, facts: NodeFacts, ask: CertRen
   const renewedFiles = new Set(plan.renew.flatMap((t) => (t.certFile ? [t.certFile] : [])));
   const onHost = (nodePath: string) =>
     facts.layout.root === '/' ? nodePath : path.join(facts.layout.root, nodePath);
-  const serving = model.pods
-    .filter((p) => p.enabled === true && p.staticPod?.pod)
-    .flatMap((p) => servingEndpoints(p.name, p.staticPod!.pod!.containers))
-    .filter((e) => renewedFiles.has(onHost(e.certFile)));
+  const serving = servingOf(model).filter((e) => renewedFiles.has(onHost(e.certFile)));
   const etcdFlags = model.pods.find((p) => p.enabled === true && p.name === 'etcd')?.staticPod?.pod
     ?.containers[0]?.flags;
   const initialCluster = etcdFlags?.['initial-cluster'];

@@ -2,17 +2,20 @@
 // lists them, with the CA that signs each (and whether its key is on the node) and the static pods whose
 // flags name it. `breakglass certs renew [NAME...|--all] [--no-restart] [--days N] [--yes]`: renewed by
 // kubeadm's rules and the pods that use them restarted (procedures/cert-renew.ts).
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renewalPlan } from '../../model/cert-renewal.js';
 import type { NodeFacts } from '../../model/facts.js';
 import { type NodeModel, nodeModel } from '../../model/node.js';
-import { CAS, KUBECONFIGS, LEAF_CERTS } from '../../node/kubeadm-pki.js';
-import { servingEndpoints } from '../../node/serving.js';
+import { KUBECONFIGS, LEAF_CERTS } from '../../node/kubeadm-pki.js';
 import { appendAudit } from '../../ops/audit.js';
 import { refreshUserKubeconfig, staleAdminCopy } from '../../ops/pki/user-kubeconfig.js';
 import { renewCerts } from '../../procedures/cert-renew.js';
-import { certRenewParams, DEFAULT_VALIDITY_DAYS } from '../../procedures/cert-renew-params.js';
+import {
+  certRenewParams,
+  DEFAULT_VALIDITY_DAYS,
+  renewalInputOf,
+  servingOf,
+} from '../../procedures/cert-renew-params.js';
 import type { CertificateInfo } from '../../sources/certs.js';
 import { checkServing, type ServingCheck } from '../../sources/serving-cert.js';
 import { NodeStore } from '../../store/store.js';
@@ -135,10 +138,7 @@ async function list(args: CliArgs, io: Io): Promise<number> {
     await waitFor(store, (_, facts) => facts.certs.at !== null, 8, signal);
     const facts = store.snapshot;
     const model = nodeModel(facts);
-    const endpoints = model.pods
-      .filter((p) => p.enabled === true && p.staticPod?.pod)
-      .flatMap((p) => servingEndpoints(p.name, p.staticPod!.pod!.containers));
-    const served = await checkServing(endpoints, facts.layout.root);
+    const served = await checkServing(servingOf(model), facts.layout.root);
     const rows = certRows(model, facts, served);
     io.out(args.flags.json ? `${terminalSafeJson({ certificates: rows }, 2)}\n` : certsText(rows));
     return rows.some(
@@ -156,28 +156,9 @@ async function list(args: CliArgs, io: Io): Promise<number> {
 }
 
 function certRows(model: NodeModel, facts: NodeFacts, served: ServingCheck[]): CertJson[] {
-  const certs = facts.certs.value;
-  if (!certs)
-    throw new BreakglassError(
-      `the certificates could not be read: ${facts.certs.error ?? 'no answer'}`,
-      'pki',
-    );
-  const pkiDir = facts.layout.pki.value;
-  const caKeys = new Set(CAS.map((c) => c.file).filter((f) => fs.existsSync(path.join(pkiDir, `${f}.key`))));
-  const pods = model.pods
-    .filter((p) => p.enabled === true && p.staticPod?.pod)
-    .map((p) => ({ name: p.name, args: p.staticPod!.pod!.containers.flatMap((c) => c.argv) }));
-  const plan = renewalPlan(
-    {
-      certs,
-      pkiDir,
-      kubeconfigDir: path.join(facts.layout.root, 'etc/kubernetes'),
-      root: facts.layout.root,
-      caKeys,
-      pods,
-    },
-    { names: [], all: true },
-  );
+  const input = renewalInputOf(model, facts);
+  const { certs, caKeys } = input;
+  const plan = renewalPlan(input, { names: [], all: true });
   const signerOf = (name: string): string | null =>
     LEAF_CERTS.find((s) => s.name === name)?.signer ??
     (KUBECONFIGS.some((k) => k.name === name) ? 'ca' : null);
