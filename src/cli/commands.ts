@@ -32,6 +32,7 @@ const load = {
   revert: () => import('./commands/revert.js'),
   certs: () => import('./commands/certs.js'),
   edit: () => import('./commands/edit.js'),
+  etcd: () => import('./commands/etcd.js'),
 };
 
 export const COMMANDS: CommandSpec[] = [
@@ -139,6 +140,13 @@ export const COMMANDS: CommandSpec[] = [
       "them by kubeadm's rules (backed up first, crash-safe), then restarts the pods that use them, gated",
     ],
     run: async (args, io) => (await load.certs()).certs(args, io),
+  },
+  {
+    name: 'etcd',
+    takes: 'names',
+    summary: "this node's etcd member and its cluster, from etcd's API: leader, quorum, each member's",
+    details: ['health, the database against its quota, the alarms (exit 1 when any needs acting on)'],
+    run: async (args, io) => (await load.etcd()).etcd(args, io),
   },
 ];
 

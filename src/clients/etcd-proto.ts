@@ -1,6 +1,7 @@
-// The subset of etcd's v3 API (etcd-io/etcd api/etcdserverpb/rpc.proto) that breakglass uses, with the
-// published field numbers: what answers without quorum (Status, Snapshot, Defragment, MemberList) and
-// the alarms. Unknown fields in replies are skipped by protobuf, so a newer etcd's extra fields do no harm.
+// The subset of etcd's v3 API (etcd-io/etcd api/etcdserverpb/rpc.proto, mvccpb/kv.proto) that
+// breakglass uses, with the published field numbers: what answers without quorum (Status, Snapshot,
+// Defragment, MemberList), the alarms, and the KV calls of a reclaim and its test write (Range, Put,
+// DeleteRange, Compact). Unknown fields in replies are skipped by protobuf, so a newer etcd's extra fields do no harm.
 export const ETCD_PROTO = `
 syntax = "proto3";
 package etcdserverpb;
@@ -10,6 +11,13 @@ service Maintenance {
   rpc Status(StatusRequest) returns (StatusResponse) {}
   rpc Defragment(DefragmentRequest) returns (DefragmentResponse) {}
   rpc Snapshot(SnapshotRequest) returns (stream SnapshotResponse) {}
+}
+
+service KV {
+  rpc Range(RangeRequest) returns (RangeResponse) {}
+  rpc Put(PutRequest) returns (PutResponse) {}
+  rpc DeleteRange(DeleteRangeRequest) returns (DeleteRangeResponse) {}
+  rpc Compact(CompactionRequest) returns (CompactionResponse) {}
 }
 
 service Cluster {
@@ -85,4 +93,51 @@ message MemberListResponse {
   ResponseHeader header = 1;
   repeated Member members = 2;
 }
+
+message KeyValue {
+  bytes key = 1;
+  int64 create_revision = 2;
+  int64 mod_revision = 3;
+  int64 version = 4;
+  bytes value = 5;
+  int64 lease = 6;
+}
+
+message RangeRequest {
+  bytes key = 1;
+  bytes range_end = 2;
+  int64 limit = 3;
+  int64 revision = 4;
+  bool serializable = 7;
+  bool keys_only = 8;
+  bool count_only = 9;
+}
+message RangeResponse {
+  ResponseHeader header = 1;
+  repeated KeyValue kvs = 2;
+  bool more = 3;
+  int64 count = 4;
+}
+
+message PutRequest {
+  bytes key = 1;
+  bytes value = 2;
+  int64 lease = 3;
+}
+message PutResponse { ResponseHeader header = 1; }
+
+message DeleteRangeRequest {
+  bytes key = 1;
+  bytes range_end = 2;
+}
+message DeleteRangeResponse {
+  ResponseHeader header = 1;
+  int64 deleted = 2;
+}
+
+message CompactionRequest {
+  int64 revision = 1;
+  bool physical = 2;
+}
+message CompactionResponse { ResponseHeader header = 1; }
 `;

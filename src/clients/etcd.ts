@@ -68,15 +68,21 @@ interface Header {
   raftTerm: string;
 }
 
-type Services = { Maintenance: grpc.ServiceClientConstructor; Cluster: grpc.ServiceClientConstructor };
+type Services = {
+  Maintenance: grpc.ServiceClientConstructor;
+  Cluster: grpc.ServiceClientConstructor;
+  KV: grpc.ServiceClientConstructor;
+};
 let services: Services | null = null;
 
 function etcdServices(): Services {
   if (!services) {
-    const clients = serviceClients(ETCD_PROTO, ['etcdserverpb.Maintenance', 'etcdserverpb.Cluster']);
+    const names = ['etcdserverpb.Maintenance', 'etcdserverpb.Cluster', 'etcdserverpb.KV'];
+    const clients = serviceClients(ETCD_PROTO, names);
     services = {
       Maintenance: clients.get('etcdserverpb.Maintenance')!,
       Cluster: clients.get('etcdserverpb.Cluster')!,
+      KV: clients.get('etcdserverpb.KV')!,
     };
   }
   return services;
@@ -92,6 +98,7 @@ type Unary = (
 export class EtcdClient {
   private readonly maintenance: grpc.Client;
   private readonly cluster: grpc.Client;
+  private readonly kv: grpc.Client;
 
   /** `address` is host:port (an https:// client URL's authority). */
   constructor(
@@ -112,9 +119,12 @@ export class EtcdClient {
       'grpc.max_reconnect_backoff_ms': 2_000,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
     };
-    const { Maintenance, Cluster } = etcdServices();
+    const { Maintenance, Cluster, KV } = etcdServices();
     this.maintenance = new Maintenance(address, credentials, options);
-    this.cluster = new Cluster(address, credentials, options);
+    // One channel for all three services: the same connection, one TLS handshake.
+    const channelOverride = this.maintenance.getChannel();
+    this.cluster = new Cluster(address, credentials, { ...options, channelOverride });
+    this.kv = new KV(address, credentials, { ...options, channelOverride });
   }
 
   async status(): Promise<EtcdStatus> {
@@ -163,6 +173,60 @@ export class EtcdClient {
       { action: 'GET', memberID: '0', alarm: 'NONE' },
     );
     return r.alarms.map((a) => ({ memberId: a.memberID, alarm: a.alarm }));
+  }
+
+  /** Switches an alarm off (Maintenance.Alarm DEACTIVATE; needs quorum). The alarms left after it. */
+  async disarm(alarm: EtcdAlarm): Promise<EtcdAlarm[]> {
+    const r = await this.call<{ alarms: { memberID: string; alarm: EtcdAlarm['alarm'] }[] }>(
+      this.maintenance,
+      'Alarm',
+      { action: 'DEACTIVATE', memberID: alarm.memberId, alarm: alarm.alarm },
+    );
+    return r.alarms.map((a) => ({ memberId: a.memberID, alarm: a.alarm }));
+  }
+
+  /** Maintenance.Defragment of this member only: it serves nothing while it runs. */
+  async defragment(timeoutMs: number): Promise<void> {
+    await this.call(this.maintenance, 'Defragment', {}, timeoutMs);
+  }
+
+  /**
+   * One key (KV.Range): its value and modification revision, or null; and the store's revision.
+   * `serializable`: this member's own copy, no quorum needed; else a linearizable read, which only a
+   * member with a quorum behind it can answer (etcdctl endpoint health's test).
+   */
+  async get(
+    key: string,
+    options: { serializable?: boolean } = {},
+  ): Promise<{ value: Buffer | null; modRevision: number; revision: number }> {
+    const r = await this.call<{ header: Header; kvs: { value: Buffer; modRevision: string }[] }>(
+      this.kv,
+      'Range',
+      { key: Buffer.from(key), serializable: options.serializable ?? false },
+    );
+    const kv = r.kvs[0];
+    return {
+      value: kv ? Buffer.from(kv.value) : null,
+      modRevision: kv ? Number(kv.modRevision) : 0,
+      revision: Number(r.header.revision),
+    };
+  }
+
+  /** KV.Put; the revision it made. */
+  async put(key: string, value: Buffer): Promise<number> {
+    const r = await this.call<{ header: Header }>(this.kv, 'Put', { key: Buffer.from(key), value });
+    return Number(r.header.revision);
+  }
+
+  /** KV.DeleteRange of one key; how many were deleted (0 or 1). */
+  async delete(key: string): Promise<number> {
+    const r = await this.call<{ deleted: string }>(this.kv, 'DeleteRange', { key: Buffer.from(key) });
+    return Number(r.deleted);
+  }
+
+  /** KV.Compact: every revision before `revision` dropped from the history (physical: waits for it). */
+  async compact(revision: number, timeoutMs = this.timeoutMs): Promise<void> {
+    await this.call(this.kv, 'Compact', { revision: String(revision), physical: true }, timeoutMs);
   }
 
   /**
@@ -216,14 +280,19 @@ export class EtcdClient {
     });
   }
 
+  /** The one channel the three services share. */
   close(): void {
     this.maintenance.close();
-    this.cluster.close();
   }
 
-  private call<T>(client: grpc.Client, method: string, request: object): Promise<T> {
+  private call<T>(
+    client: grpc.Client,
+    method: string,
+    request: object,
+    timeoutMs = this.timeoutMs,
+  ): Promise<T> {
     const fn = (client as unknown as Record<string, Unary>)[method]!;
-    const deadline = new Date(Date.now() + this.timeoutMs);
+    const deadline = new Date(Date.now() + timeoutMs);
     return new Promise<T>((resolve, reject) => {
       fn.call(client, request, new grpc.Metadata(), { deadline }, (err, value) => {
         if (err) reject(etcdError(this.address, method, err));

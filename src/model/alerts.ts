@@ -1,10 +1,12 @@
 // The things an operator must not miss, decided once for every screen and command: an interrupted
 // change, a manifest directory that cannot be read, kubelet not running, a stray copy kubelet runs, a
-// disabled pod still running, a pod with no manifest left, certificates not valid. Each says what is wrong
+// disabled pod still running, a pod with no manifest left, certificates not valid, etcd in trouble (an alarm,
+// no quorum or leader, a database near its quota). Each says what is wrong
 // and, where breakglass can do it, the fix; the TUI shows a fix as its key, the CLI as its command.
 // Pure.
 import { EXPIRY_WARNING_DAYS } from '../node/kubeadm-pki.js';
 import { escapeName } from '../util/sanitize.js';
+import { etcdProblems } from './etcd-cluster.js';
 import type { NodeFacts } from './facts.js';
 
 export type AlertCode =
@@ -20,6 +22,7 @@ export type AlertCode =
   | 'from-url'
   | 'certificate-invalid'
   | 'certificate-expiring'
+  | 'etcd'
   | 'lint-findings';
 
 /** What fixes it, as an action breakglass has (the TUI: a key; the CLI: a command). */
@@ -79,6 +82,7 @@ export function nodeAlerts(facts: NodeFacts, podAlerts: Alert[], findingCount: n
   }
   out.push(...podAlerts);
   out.push(...certificateAlerts(facts));
+  out.push(...etcdAlerts(facts));
   if (findingCount > 0) {
     out.push({
       code: 'lint-findings',
@@ -129,6 +133,13 @@ function datesAlerts(certs: NodeFacts['certs']['value'] & {}): Alert[] {
       fix: { action: 'show-certs', target: null },
     },
   ];
+}
+
+/** An alarm, no quorum, no leader, a database near its quota: etcd's own word (its API). */
+function etcdAlerts(facts: NodeFacts): Alert[] {
+  const view = facts.etcdCluster.value;
+  if (!view) return [];
+  return etcdProblems(view).map((p) => ({ code: 'etcd', severity: p.severity, message: p.text, fix: null }));
 }
 
 /** "certificate apiserver", or "11 certificates (apiserver, etcd-server, ... and 8 more)": one line, its fix in view. */

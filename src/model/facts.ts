@@ -1,6 +1,7 @@
 // What the sources said about the node, in one plain value: the input of the model. The TUI's store keeps
 // one of these up to date (a slot per source, each failing alone); `status` reads the same facts once.
 // Pure data: no I/O, no classes.
+
 import type { Located, NodeLayout } from '../node/discover.js';
 import type { Intent } from '../node/state-dir.js';
 import type { ProcedureState } from '../sources/breakglass-state.js';
@@ -12,6 +13,7 @@ import type { RuntimeChoice } from '../sources/runtime/detect.js';
 import type { Container, RuntimeInfo, Sandbox } from '../sources/runtime/types.js';
 import type { UnitState } from '../sources/systemd.js';
 import type { VitalsSample } from '../sources/vitals.js';
+import type { EtcdView } from './etcd-cluster.js';
 
 /** One source's latest word. Nothing read yet: value, error and at all null. */
 export interface Slot<T> {
@@ -67,6 +69,8 @@ export interface NodeFacts {
   etcd: Slot<EtcdSample>;
   vitals: Slot<VitalsSample>;
   certs: Slot<CertificateInfo[]>;
+  /** etcd as this node's member sees the cluster (its API: status, members, alarms, quorum). */
+  etcdCluster: Slot<EtcdView>;
 }
 
 export function emptySlot<T>(): Slot<T> {

@@ -58,6 +58,8 @@ export interface EtcdAccess {
   caFile: string;
   certFile: string;
   keyFile: string;
+  /** --listen-metrics-urls as the manifest gives it ('' when unset): this member's raft links to its peers. */
+  metricsFlag: string;
 }
 
 /**
@@ -87,6 +89,7 @@ export function etcdAccess(pod: PodManifest, pkiDir: string, exists: (file: stri
     caFile: path.join(pkiDir, 'etcd/ca.crt'),
     certFile: `${client}.crt`,
     keyFile: `${client}.key`,
+    metricsFlag: etcdMetricsFlag(pod),
   };
 }
 

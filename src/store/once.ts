@@ -58,6 +58,7 @@ export function unreadFacts(
     etcd: emptySlot(),
     vitals: emptySlot(),
     certs: emptySlot(),
+    etcdCluster: emptySlot(),
   };
 }
 

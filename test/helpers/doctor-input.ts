@@ -106,6 +106,7 @@ export function doctorNode(spec: NodeSpec = {}): DoctorInput {
     etcd: emptySlot(),
     vitals: emptySlot(),
     certs: emptySlot(),
+    etcdCluster: emptySlot(),
     ...spec.facts,
   } as unknown as NodeFacts;
   const model = nodeModel(facts);

@@ -156,6 +156,7 @@ describe('the quorum check on a real 3-member etcd cluster', { timeout: 120_000 
     caFile: path.join(pki, 'ca.crt'),
     certFile: path.join(pki, 'client.crt'),
     keyFile: path.join(pki, 'client.key'),
+    metricsFlag: '',
   });
 
   const logTails = () =>
@@ -229,7 +230,7 @@ describe('the quorum check on a real 3-member etcd cluster', { timeout: 120_000 
         for (const m of members) {
           if (!isRunning(m)) throw new Error(`${m.name} exited`);
         }
-        const views = await Promise.all(members.map((m) => readEtcdCluster(access(m), 2_000)));
+        const views = await Promise.all(members.map((m) => readEtcdCluster(access(m), { timeoutMs: 2_000 })));
         return views.every(
           (v) => v.self.leader !== '0' && v.members.length === 3 && v.peers.every((p) => p.error === null),
         );

@@ -74,6 +74,35 @@ export function etcdCauses({ facts, etcd }: DoctorInput): Cause[] {
         }),
       );
     }
+    const view = word.view;
+    const quorumCause = out.some((c) => c.code === 'etcd-peers-down' && c.severity === 'error');
+    if ((!view.leader || !view.quorum) && !quorumCause) {
+      const what = view.leader ? 'no quorum answers it' : 'it has no leader';
+      out.push(
+        cause(LAYER.etcd, ['etcd', ...WRITERS], {
+          code: 'etcd-no-quorum',
+          severity: 'error',
+          title: `etcd serves no writes and no linearizable reads: ${what}, so the API server fails`,
+          subject: 'etcd',
+          evidence: [
+            evidence(
+              `leader: ${view.leader ? escapeName(view.leader.name) : 'none'}; ${view.members.length} member(s)`,
+              source,
+              etcd.at,
+            ),
+            ...(view.quorumError
+              ? [evidence(`a linearizable read: ${escapeName(view.quorumError)}`, 'etcd KV.Range', etcd.at)]
+              : []),
+          ],
+          fix: fix(
+            view.members.length > 1
+              ? 'bring the other members back; only if they are gone for good: --force-new-cluster on this one, or a restore'
+              : "a single member without a leader: its data directory or its --initial-cluster flags are wrong (etcd's log says which); breakglass etcd restore FILE from the newest snapshot",
+            `${etcdctl} endpoint status -w table`,
+          ),
+        }),
+      );
+    }
   }
   const sample = facts.etcd.value;
   const p99 = sample?.walFsync.p99Ms ?? null;

@@ -4,6 +4,7 @@
 // Pure data.
 
 import type { Fix } from '../alerts.js';
+import type { EtcdView } from '../etcd-cluster.js';
 import type { NodeFacts } from '../facts.js';
 import type { NodeModel } from '../node.js';
 
@@ -20,6 +21,7 @@ export type DiagnosisCode =
   | 'etcd-disk-full'
   | 'etcd-fsync-slow'
   | 'etcd-peers-down'
+  | 'etcd-no-quorum'
   | 'certificate-expired'
   | 'certificate-not-yet-valid'
   | 'certificate-expiring'
@@ -92,6 +94,8 @@ export interface CrashLog {
 
 /** etcd's own word on itself (Maintenance.Status: no quorum needed) and whether its peers answer. */
 export interface EtcdWord {
+  /** Everything the member said, judged (model/etcd-cluster.ts). */
+  view: EtcdView;
   /** Alarms and errors the member reports ("NOSPACE", "CORRUPT", ...). */
   errors: string[];
   dbSizeBytes: number;

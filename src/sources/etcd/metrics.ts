@@ -34,7 +34,10 @@ export const DB_SIZE_IN_USE = 'etcd_mvcc_db_total_size_in_use_in_bytes';
 export const HAS_LEADER = 'etcd_server_has_leader';
 export const LEADER_CHANGES = 'etcd_server_leader_changes_seen_total';
 export const SERVER_VERSION = 'etcd_server_version';
+/** 1 for each peer this member has a working raft connection to, labelled by both members' hex IDs. */
+export const ACTIVE_PEERS = 'etcd_network_active_peers';
 const WANTED = [
+  ACTIVE_PEERS,
   WAL_FSYNC,
   BACKEND_COMMIT,
   DB_SIZE,
@@ -110,6 +113,8 @@ export interface EtcdScrape {
   leaderChangesTotal: number | null;
   /** etcd_server_version's label, sanitized. */
   version: string | null;
+  /** The peers (hex member IDs, lower case) this member's raft connection to is up. */
+  activePeers: string[];
 }
 
 /** What one metrics page says (pure). */
@@ -131,6 +136,9 @@ export function readEtcdMetrics(text: string, url: string, at: Date, atMs: numbe
     hasLeader: hasLeader === null ? null : hasLeader === 1,
     leaderChangesTotal: gaugeValue(m, LEADER_CHANGES),
     version: version === undefined ? null : sanitizeLine(version),
+    activePeers: (m.samples.get(ACTIVE_PEERS) ?? [])
+      .filter((p) => p.value >= 1 && p.labels.Remote)
+      .map((p) => p.labels.Remote!.toLowerCase()),
   };
 }
 

@@ -1,10 +1,11 @@
 // What the diagnosis needs beyond the other feeds: the last words of each failing pod's newest container
-// (read again only when that container changes), and etcd's own word on itself (Maintenance.Status, no
-// quorum needed: alarms, database size, whether its peers answer). Nothing is read while nothing fails
-// but etcd's status, every 30 s.
+// (read again only when that container changes), and etcd's own word on itself and its cluster (status,
+// members, alarms, quorum: sources/etcd/cluster.ts), every 10 s, which the etcd panel and its alerts show
+// too. Nothing else is read while nothing fails.
 import * as fs from 'node:fs';
 import { isFailing } from '../../model/diagnosis/cause.js';
 import type { CrashLog, DoctorInput } from '../../model/diagnosis/types.js';
+import { etcdProblems, etcdQuota, etcdView } from '../../model/etcd-cluster.js';
 import { nodeModel } from '../../model/node.js';
 import { etcdAccess, findEtcdPod } from '../../node/etcd.js';
 import { readEtcdCluster } from '../../sources/etcd/cluster.js';
@@ -15,8 +16,7 @@ import type { RuntimeFeed } from './runtime.js';
 
 const CRASH_LOG_LINES = 40;
 const CHECK_MS = 3_000;
-const ETCD_MS = 30_000;
-const ETCD_DEFAULT_QUOTA = 2 * 1024 ** 3;
+const ETCD_MS = 10_000;
 
 export interface EvidenceFeed extends Feed {
   /** Read everything now (the doctor's one look); resolves once it is in the snapshot. */
@@ -32,7 +32,23 @@ export function startEvidenceFeed(host: FeedHost, runtime: () => RuntimeFeed | n
     if (forceEtcd || Date.now() - etcdAt >= ETCD_MS) {
       etcdAt = Date.now();
       const etcd = await readEtcdWord(host);
-      host.update((s) => ({ ...s, evidence: { ...s.evidence, etcd } }), 'background');
+      const view = etcd?.word?.view ?? null;
+      // An alarm raised or gone, quorum or the leader lost or back: on screen at once; sizes can wait.
+      const problems = (v: typeof view) =>
+        v
+          ? etcdProblems(v)
+              .map((p) => p.code)
+              .join(',')
+          : 'none';
+      const turned = problems(view) !== problems(host.snapshot.etcdCluster.value);
+      host.update(
+        (s) => ({
+          ...s,
+          evidence: { ...s.evidence, etcd },
+          etcdCluster: { value: view, error: etcd?.error ?? null, at: Date.now() },
+        }),
+        turned ? 'now' : 'background',
+      );
     }
   };
   const once = (forceEtcd: boolean) => {
@@ -87,10 +103,11 @@ async function readEtcdWord(host: FeedHost): Promise<DoctorInput['etcd']> {
   if (!pod) return null;
   const at = new Date().toISOString();
   const flags = pod.containers.find((c) => c.name === 'etcd')?.flags ?? pod.containers[0]?.flags ?? {};
-  const quota = Number(flags['quota-backend-bytes']);
+  const quota = etcdQuota(flags['quota-backend-bytes']);
   try {
     const access = etcdAccess(pod, s.layout.pki.value, (f) => fs.existsSync(f));
     const cluster = await readEtcdCluster(access);
+    const view = etcdView(cluster, quota);
     const peersDown = cluster.peers
       .filter((p) => p.error !== null && !p.member.isLearner)
       .map((p) => ({ name: p.member.name || p.member.id, error: p.error! }));
@@ -98,9 +115,10 @@ async function readEtcdWord(host: FeedHost): Promise<DoctorInput['etcd']> {
       at,
       error: null,
       word: {
+        view,
         errors: cluster.self.errors,
         dbSizeBytes: cluster.self.dbSize,
-        quotaBytes: quota > 0 ? quota : ETCD_DEFAULT_QUOTA,
+        quotaBytes: quota,
         peersDown,
         members: cluster.members.filter((m) => !m.isLearner).length,
         memberId: cluster.self.memberId,

@@ -33,7 +33,7 @@ export function MainScreen(props: MainScreenProps) {
   const alerts = shownAlerts(model.alerts).slice(0, diagnosed ? 2 : undefined);
   const rows = model.pods;
   const tableRows = Math.min(rows.length, Math.max(3, Math.floor((props.height - 12) / 2)));
-  const used = 3 + 1 + Math.max(1, tableRows) + (diagnosed ? 2 : 0) + alerts.length + 2 + 1;
+  const used = 3 + 1 + Math.max(1, tableRows) + (diagnosed ? 2 : 0) + alerts.length + 3 + 1;
   const logHeight = Math.max(1, props.height - used - 1);
   return (
     <Box flexDirection="column" width={width} height={props.height}>

@@ -65,9 +65,13 @@ test('learners do not vote: a learner counts neither as a member nor as a peer t
     self: {} as never,
     members: [member('a'), member('b'), member('c', true)],
     peers: [
-      { member: member('b'), error: 'connection refused' },
-      { member: member('c', true), error: null },
+      { member: member('b'), how: 'status', status: null, error: 'connection refused' },
+      { member: member('c', true), how: 'status', status: null, error: null },
     ],
+    alarms: [],
+    alarmsError: null,
+    quorum: true,
+    quorumError: null,
   });
   assert.deepEqual(facts, { members: 2, answeringPeers: 0, silentPeers: ['b: connection refused'] });
   assert.equal(quorumWithoutThisMember(facts).ok, false);

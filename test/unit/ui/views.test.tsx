@@ -199,6 +199,7 @@ function snapshotWith(options: { bak?: boolean } = {}): NodeFacts {
     vitals: { value: null, error: null, at: null },
     certs: { value: null, error: null, at: null },
     etcdDataDir: { value: '/var/lib/etcd', source: 'test' },
+    etcdCluster: { value: null, error: null, at: null },
   };
 }
 

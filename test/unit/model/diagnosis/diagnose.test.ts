@@ -1,9 +1,11 @@
 // The diagnosis ranks the root cause first and folds the cascade into it. Pure: kubeadm's manifests,
 // what the runtime and the probes say, as a test tells them.
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { diagnose, somethingWrong } from '../../../../src/model/diagnosis/diagnose.js';
 import { fsyncSeverity } from '../../../../src/model/diagnosis/etcd-causes.js';
+import type { EtcdView } from '../../../../src/model/etcd-cluster.js';
 import {
   COMPONENTS,
   doctorNode,
@@ -255,12 +257,37 @@ test('WAL fsync: since etcd started only a hint; a few slow fsyncs a warning; ma
   assert.equal(fsyncSeverity('interval', 50, 30), 'warning');
 });
 
+const healthyView = (): EtcdView => ({
+  clusterId: '999',
+  member: {
+    id: '111',
+    name: 'm1',
+    version: '3.5.15',
+    isLeader: true,
+    isLearner: false,
+    raftTerm: '2',
+    raftIndex: '100',
+    revision: 50,
+    errors: [],
+  },
+  members: [],
+  leader: { id: '111', name: 'm1' },
+  quorum: true,
+  quorumError: null,
+  dbSize: 100 * 1024 ** 2,
+  dbSizeInUse: 50 * 1024 ** 2,
+  quota: 2 * 1024 ** 3,
+  alarms: [],
+  alarmsError: null,
+});
+
 const etcdWord = (
   over: Partial<NonNullable<NonNullable<ReturnType<typeof doctorNode>['etcd']>['word']>>,
 ) => ({
   at: new Date(NOW).toISOString(),
   error: null,
   word: {
+    view: healthyView(),
     errors: [],
     dbSizeBytes: 100 * 1024 ** 2,
     quotaBytes: 2 * 1024 ** 3,
