@@ -151,7 +151,7 @@ export const FLAGS = {
     flag: 'yes',
     short: 'y',
     type: 'boolean',
-    commands: ['stop', 'restart', 'restart-unit', 'revert', 'edit', 'certs'],
+    commands: ['stop', 'restart', 'restart-unit', 'revert', 'edit', 'certs', 'etcd'],
     help: 'do not ask first',
   },
   force: {
@@ -243,7 +243,7 @@ export const FLAGS = {
     flag: 'keep-snapshots',
     type: 'string',
     arg: 'N',
-    commands: ['snapshot', 'restart'],
+    commands: ['snapshot', 'restart', 'etcd'],
     help: 'how many snapshots <state-dir>/snapshots keeps (default 5; the newest always)',
     parse: wholeNumber('--keep-snapshots'),
   },

@@ -2,12 +2,14 @@
 // crash-safe). The write sides of the runtime and of systemd are opened here on first use, and closed
 // with the procedure; nothing outside src/ops reaches them.
 import type { NodeLayout } from '../node/discover.js';
+import type { EtcdAccess } from '../node/etcd.js';
 import { connectRuntime } from '../sources/runtime/read-once.js';
 import type { Runtime } from '../sources/runtime/types.js';
 import { BreakglassError } from '../util/errors.js';
 import { openRuntimeControl, type RuntimeControl } from './control/runtime.js';
 import { openUnitControl, type UnitControl } from './control/units.js';
 import { type CordonOutcome, setNodeUnschedulable } from './cordon.js';
+import { compactToCurrent, defragment, disarmNospace, testWrite } from './etcd-maintenance.js';
 import { type SnapshotRequest, type SnapshotResult, takeEtcdSnapshot } from './etcd-snapshot.js';
 import { type ReplaceRequest, type ReplaceResult, replaceManifest } from './replace.js';
 import { type ChangeContext, disableStaticPod, enableStaticPod, type MoveResult } from './staticpods.js';
@@ -25,9 +27,18 @@ export interface NodeOps {
   restartContainers(target: StopTarget, graceSeconds: number): Promise<StopResult>;
   restartUnit(unit: string, signal: AbortSignal): Promise<{ notes: string[] }>;
   snapshotEtcd(request: Omit<SnapshotRequest, 'stateDir' | 'readOnly'>): Promise<SnapshotResult>;
+  /** etcd's maintenance calls on the member at `access`, each audited (ops/etcd-maintenance.ts). */
+  etcd(access: EtcdAccess): EtcdMaintenance;
   /** spec.unschedulable of this node through the API server, with the node's admin kubeconfig. */
   setUnschedulable(kubeconfig: string, value: boolean): Promise<CordonOutcome>;
   close(): Promise<void>;
+}
+
+export interface EtcdMaintenance {
+  compact(): ReturnType<typeof compactToCurrent>;
+  defragment(timeoutMs: number): ReturnType<typeof defragment>;
+  disarmNospace(): ReturnType<typeof disarmNospace>;
+  testWrite(): ReturnType<typeof testWrite>;
 }
 
 export interface OpsContext {
@@ -72,6 +83,15 @@ export function nodeOps(ctx: OpsContext): NodeOps {
     },
     snapshotEtcd: (request) =>
       takeEtcdSnapshot({ ...request, stateDir: change.stateDir, readOnly: ctx.readOnly }),
+    etcd: (access) => {
+      const m = { access, stateDir: change.stateDir, readOnly: ctx.readOnly };
+      return {
+        compact: () => compactToCurrent(m),
+        defragment: (timeoutMs) => defragment(m, timeoutMs),
+        disarmNospace: () => disarmNospace(m),
+        testWrite: () => testWrite(m),
+      };
+    },
     setUnschedulable: (kubeconfig, value) =>
       setNodeUnschedulable(
         {

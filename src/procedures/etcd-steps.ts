@@ -42,8 +42,17 @@ export function etcdSteps<P>(etcd: EtcdPlan): Step<P, unknown>[] {
       },
     },
   ];
-  if (!etcd.snapshot) return steps;
-  steps.push({
+  if (etcd.snapshot)
+    steps.push(snapshotStep(etcd, 'Nothing was restarted; to restart without a snapshot: --skip-snapshot'));
+  return steps;
+}
+
+/** A snapshot through etcd's Maintenance API into the state directory, checked; `refused`: what a failure means. */
+export function snapshotStep<P>(
+  etcd: Pick<EtcdPlan, 'access' | 'keepSnapshots'>,
+  refused: string,
+): Step<P, unknown> {
+  return {
     id: 'etcd-snapshot',
     describe: () =>
       `etcd snapshot: through its Maintenance API into the state directory's snapshots/, checked (bolt database, trailing SHA-256, revision); needs twice the database free, 10 % left after`,
@@ -61,12 +70,8 @@ export function etcdSteps<P>(etcd: EtcdPlan): Step<P, unknown>[] {
         return { ok: true, detail: text };
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
-        return {
-          ok: false,
-          text: `${why}. Nothing was restarted; to restart without a snapshot: --skip-snapshot`,
-        };
+        return { ok: false, text: `${why}. ${refused}` };
       }
     },
-  });
-  return steps;
+  };
 }

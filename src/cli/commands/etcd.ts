@@ -2,22 +2,54 @@
 // kubeadm's client certificate and the endpoint from etcd's manifest: the member (id, name, version,
 // leader or not, raft term and index), every member with whether it is healthy, the leader, quorum, the
 // database against its quota, the alarms, and what of it needs acting on. Exit 1 when something does.
+// `breakglass etcd reclaim|defrag|disarm [--yes]`: the fixes for a full etcd (procedures/etcd-maintenance.ts),
+// detached and durable like the guided restart.
 import * as fs from 'node:fs';
 import { type EtcdView, etcdProblems, etcdQuota, etcdView } from '../../model/etcd-cluster.js';
 import { manifestDirsOf } from '../../node/discover.js';
 import { etcdAccess, findEtcdPod } from '../../node/etcd.js';
+import { DEFAULT_KEPT_SNAPSHOTS } from '../../ops/etcd-snapshot.js';
 import { bytes } from '../../ops/snapshot-space.js';
+import { etcdDefrag, etcdDisarm, etcdReclaim } from '../../procedures/etcd-maintenance.js';
+import { etcdMaintenanceParams } from '../../procedures/etcd-params.js';
 import { readEtcdCluster } from '../../sources/etcd/cluster.js';
 import { scanBoth } from '../../sources/manifests/scan.js';
 import { BreakglassError } from '../../util/errors.js';
 import { escapeName } from '../../util/sanitize.js';
 import type { CliArgs } from '../args.js';
+import { commandFlagArgs, nodeFlagArgs } from '../flags.js';
 import { EXIT_OK, EXIT_PROBLEMS, type Io, jsonLine } from '../io.js';
 import { discover } from '../node.js';
+import { runProcedureCommand } from '../run-procedure.js';
+
+const MAINTENANCE = { reclaim: etcdReclaim, defrag: etcdDefrag, disarm: etcdDisarm } as const;
+const NOT_RECORDED = ['yes', 'json'] as const;
 
 export async function etcd(args: CliArgs, io: Io): Promise<number> {
-  const [sub] = args.targets;
-  if (sub !== undefined) throw new BreakglassError(`etcd takes nothing; not "${escapeName(sub)}"`, 'usage');
+  const [sub, ...rest] = args.targets;
+  if (sub === undefined) return show(args, io);
+  if (!Object.hasOwn(MAINTENANCE, sub) || rest.length > 0)
+    throw new BreakglassError(
+      `etcd takes nothing, or reclaim, defrag or disarm; not "${escapeName(args.targets.join(' '))}"`,
+      'usage',
+    );
+  const procedure = MAINTENANCE[sub as keyof typeof MAINTENANCE];
+  const own = commandFlagArgs(args.flags, 'etcd', NOT_RECORDED);
+  return runProcedureCommand(args, io, {
+    procedure,
+    feeds: [],
+    confirm: true,
+    params: (_model, facts) =>
+      etcdMaintenanceParams(facts, args.flags.keepSnapshots ?? DEFAULT_KEPT_SNAPSHOTS),
+    durable: {
+      doing: `${sub} etcd`,
+      argv: ['etcd', sub, ...own, ...nodeFlagArgs(args.flags)],
+      recordArgs: [sub, ...own],
+    },
+  });
+}
+
+async function show(args: CliArgs, io: Io): Promise<number> {
   const layout = await discover(args.flags);
   const dirs = scanBoth(manifestDirsOf(layout));
   const pod = findEtcdPod(dirs.manifests, dirs.holding);
