@@ -30,8 +30,8 @@ export function etcdCauses({ facts, etcd }: DoctorInput): Cause[] {
             evidence(size, source, etcd.at),
           ],
           fix: fix(
-            'compact to the current revision, defragment every member (each blocks while it runs), then disarm the alarm (the step people forget)',
-            `${etcdctl} endpoint status -w json   (its revision); ${etcdctl} compact <revision>; ${etcdctl} defrag --cluster; ${etcdctl} alarm disarm`,
+            `a snapshot, then compact to the current revision, defragment this member (it blocks while it runs${word.members > 1 ? '; then each other member on its own node' : ''}), and disarm the alarm (the step people forget); by hand: ${etcdctl} compact <revision>; defrag; alarm disarm`,
+            'breakglass etcd reclaim',
           ),
         }),
       );
@@ -43,10 +43,7 @@ export function etcdCauses({ facts, etcd }: DoctorInput): Cause[] {
           title: `etcd's ${size}: at its quota it raises NOSPACE and refuses every write`,
           subject: 'etcd',
           evidence: [evidence(size, source, etcd.at)],
-          fix: fix(
-            'compact and defragment every member before it fills',
-            `${etcdctl} compact <revision>; ${etcdctl} defrag --cluster`,
-          ),
+          fix: fix('compact and defragment every member before it fills', 'breakglass etcd reclaim'),
         }),
       );
     }
@@ -97,7 +94,7 @@ export function etcdCauses({ facts, etcd }: DoctorInput): Cause[] {
           fix: fix(
             view.members.length > 1
               ? 'bring the other members back; only if they are gone for good: --force-new-cluster on this one, or a restore'
-              : "a single member without a leader: its data directory or its --initial-cluster flags are wrong (etcd's log says which); breakglass etcd restore FILE from the newest snapshot",
+              : "a single member without a leader: its data directory or its --initial-cluster flags are wrong (etcd's log says which); else restore it from the newest snapshot in <state-dir>/snapshots with etcdutl snapshot restore, into a new data directory",
             `${etcdctl} endpoint status -w table`,
           ),
         }),

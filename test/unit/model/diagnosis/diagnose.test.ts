@@ -305,7 +305,7 @@ const etcdWord = (
   },
 });
 
-test("etcd's NOSPACE alarm: writes refused; the fix compacts, defragments every member and disarms", () => {
+test("etcd's NOSPACE alarm: writes refused; the fix is breakglass etcd reclaim (compact, defragment, disarm)", () => {
   const input = {
     ...doctorNode(),
     etcd: etcdWord({ errors: ['memberID:111 alarm:NOSPACE '], dbSizeBytes: 2 * 1024 ** 3 }),
@@ -313,10 +313,12 @@ test("etcd's NOSPACE alarm: writes refused; the fix compacts, defragments every 
   const [f] = diagnose(input);
   assert.equal(f!.code, 'etcd-nospace');
   assert.match(f!.title, /refuses every write \(database 2\.0 GiB of its 2\.0 GiB quota\)/);
+  assert.equal(f!.fix.command, 'breakglass etcd reclaim');
   assert.match(
-    f!.fix.command!,
-    /--endpoints https:\/\/127\.0\.0\.1:2379 --cacert \/pki\/etcd\/ca\.crt .* defrag --cluster; .* alarm disarm$/,
+    f!.fix.text,
+    /--endpoints https:\/\/127\.0\.0\.1:2379 --cacert \/pki\/etcd\/ca\.crt .* compact <revision>; defrag; alarm disarm$/,
   );
+  assert.match(f!.fix.text, /then each other member on its own node/);
   const near = diagnose({ ...doctorNode(), etcd: etcdWord({ dbSizeBytes: 1.8 * 1024 ** 3 }) });
   assert.deepEqual(
     near.map((x) => [x.code, x.severity]),

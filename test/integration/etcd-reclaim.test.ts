@@ -1,0 +1,115 @@
+// etcd out of space on the lab (the `etcd-nospace` fault: a small quota, filled until etcd raises
+// NOSPACE), seen by `breakglass etcd` and the doctor, and put right by `breakglass etcd reclaim`; the node
+// checked with etcdctl, not breakglass's word: no alarm left, a write goes through. A kill -9 at each
+// point of the reclaim, then `recover`: the record ends and the reclaim runs again to its end.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { labFault, labHeal } from '../../scripts/lab/lab.js';
+import { labPorts } from '../../scripts/lab/node.js';
+import type { DoctorReport } from '../../src/cli/render/doctor.js';
+import type { EtcdView } from '../../src/model/etcd-cluster.js';
+import { labOrNull } from '../helpers/lab.js';
+import { labHealthy } from '../helpers/restart.js';
+import { breakglass, breakglassJson } from '../helpers/run.js';
+
+const lab = labOrNull();
+const quiet = () => {};
+
+describe('breakglass etcd reclaim on the lab', {
+  skip: lab ? false : 'needs the lab (npm test)',
+  timeout: 1_200_000,
+}, () => {
+  const l = lab!;
+  const flags = () => ['--root', l.nodeRoot, '--journal-dir', l.journalDir, '--dbus', l.dbusAddress];
+  const pki = () => path.join(l.nodeRoot, 'etc/kubernetes/pki/etcd');
+  const etcdctl = (args: string[]) =>
+    spawnSync(
+      'etcdctl',
+      [
+        `--endpoints=https://127.0.0.1:${labPorts(l.portOffset).etcdClient}`,
+        `--cacert=${pki()}/ca.crt`,
+        `--cert=${pki()}/healthcheck-client.crt`,
+        `--key=${pki()}/healthcheck-client.key`,
+        '--command-timeout=5s',
+        ...args,
+      ],
+      { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } },
+    );
+  const alarms = () => etcdctl(['alarm', 'list']).stdout.trim();
+  const writeWorks = () => {
+    const r = etcdctl(['put', '/breakglass-test/reclaim', 'ok']);
+    if (r.status === 0) etcdctl(['del', '/breakglass-test/reclaim']);
+    return r;
+  };
+  const auditActions = () =>
+    fs
+      .readFileSync(path.join(l.nodeRoot, 'var/lib/breakglass/audit.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { action: string; outcome: string });
+
+  before(async () => {
+    await labHealthy(l.portOffset, 120_000);
+  });
+  after(async () => {
+    await labHeal(l.dir, 'etcd-nospace', quiet).catch(() => {});
+  });
+
+  test('NOSPACE: seen by etcd and the doctor, cleared by reclaim; etcdctl shows no alarm and a write works', async () => {
+    await labFault(l.dir, 'etcd-nospace', quiet);
+    assert.match(alarms(), /alarm:NOSPACE/, 'the fault raised the alarm');
+    assert.match(writeWorks().stderr, /database space exceeded/);
+
+    const seen = breakglassJson<EtcdView & { problems: { code: string }[] }>(['etcd', ...flags()]);
+    assert.equal(seen.result.status, 1, seen.result.stderr);
+    assert.deepEqual(
+      seen.json.alarms?.map((a) => a.alarm),
+      ['NOSPACE'],
+    );
+    assert.ok(seen.json.problems.some((p) => p.code === 'etcd-alarm'));
+    assert.ok(seen.json.quota < 2 * 1024 ** 3, `the fault's small quota: ${seen.json.quota}`);
+
+    const doctor = breakglass(['doctor', '--json', ...flags()], { timeout: 60_000 });
+    const report = JSON.parse(doctor.stdout) as DoctorReport;
+    const nospace = report.findings.find((f) => f.code === 'etcd-nospace');
+    assert.ok(nospace, JSON.stringify(report.findings.map((f) => f.code)));
+    assert.equal(nospace.severity, 'error');
+
+    const before = auditActions().length;
+    const r = breakglass(['etcd', 'reclaim', '--yes', ...flags()], { timeout: 300_000 });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /has its space back and takes writes/);
+    assert.equal(alarms(), '', 'etcdctl alarm list: none');
+    assert.equal(writeWorks().status, 0, 'etcdctl put works');
+    const done = auditActions()
+      .slice(before)
+      .map((a) => `${a.action}:${a.outcome}`);
+    for (const action of ['etcd-compact:ok', 'etcd-defragment:ok', 'etcd-disarm:ok'])
+      assert.ok(done.includes(action), `${action} in ${done.join(', ')}`);
+    const snapshots = fs.readdirSync(path.join(l.nodeRoot, 'var/lib/breakglass/snapshots'));
+    assert.ok(snapshots.length > 0, 'a snapshot first');
+    await labHeal(l.dir, 'etcd-nospace', quiet);
+  });
+
+  for (const point of ['etcd-after-compact', 'etcd-after-defrag']) {
+    test(`kill -9 ${point}: recover ends the record, the reclaim runs again to the end`, async () => {
+      await labFault(l.dir, 'etcd-nospace', quiet);
+      const killed = breakglass(['etcd', 'reclaim', '--yes', ...flags()], {
+        timeout: 300_000,
+        env: { ...process.env, BREAKGLASS_CRASHPOINT: point },
+      });
+      assert.equal(killed.status, 1, `${killed.stdout}${killed.stderr}`);
+      assert.match(killed.stderr, /the etcd reclaim run \(pid \d+\) ended without a result: killed/);
+      const recovered = breakglass(['recover', ...flags()]);
+      assert.equal(recovered.status, 0, `${recovered.stdout}${recovered.stderr}`);
+      const again = breakglass(['etcd', 'reclaim', '--yes', ...flags()], { timeout: 300_000 });
+      assert.equal(again.status, 0, `${again.stdout}\n${again.stderr}`);
+      assert.equal(alarms(), '');
+      assert.equal(writeWorks().status, 0);
+      await labHeal(l.dir, 'etcd-nospace', quiet);
+    });
+  }
+});
