@@ -34,7 +34,8 @@ export type FixAction =
   | 'restart-kubelet'
   | 'restart-unit'
   | 'show-manifest'
-  | 'show-certs';
+  | 'show-certs'
+  | 'etcd-reclaim';
 
 export interface Fix {
   action: FixAction;
@@ -139,7 +140,15 @@ function datesAlerts(certs: NodeFacts['certs']['value'] & {}): Alert[] {
 function etcdAlerts(facts: NodeFacts): Alert[] {
   const view = facts.etcdCluster.value;
   if (!view) return [];
-  return etcdProblems(view).map((p) => ({ code: 'etcd', severity: p.severity, message: p.text, fix: null }));
+  return etcdProblems(view).map((p) => ({
+    code: 'etcd',
+    severity: p.severity,
+    message: p.text,
+    fix:
+      p.code === 'etcd-quota' || (p.code === 'etcd-alarm' && /NOSPACE/.test(p.text))
+        ? { action: 'etcd-reclaim', target: null }
+        : null,
+  }));
 }
 
 /** "certificate apiserver", or "11 certificates (apiserver, etcd-server, ... and 8 more)": one line, its fix in view. */

@@ -4,8 +4,11 @@ import type { NodeFacts } from '../model/facts.js';
 import { type NodeModel, nodeModel } from '../model/node.js';
 import type { PodView } from '../model/pod-view.js';
 import type { ProcedureRecord } from '../node/state-dir.js';
+import { DEFAULT_KEPT_SNAPSHOTS } from '../ops/etcd-snapshot.js';
 import { renewCerts } from './cert-renew.js';
 import { certRenewParams, DEFAULT_VALIDITY_DAYS } from './cert-renew-params.js';
+import { etcdReclaim } from './etcd-maintenance.js';
+import { etcdMaintenanceParams } from './etcd-params.js';
 import { disablePod, enablePod } from './pod.js';
 import { podSubject } from './pod-steps.js';
 import { type Plan, type PlanContext, planContextOf, planOf } from './procedure.js';
@@ -35,7 +38,9 @@ export type ActionKind =
   /** $EDITOR on a copy of the manifest: the screen hands the terminal to `breakglass edit`. */
   | 'edit'
   /** What is expired or expires within 30 days renewed, and the pods that use it restarted. */
-  | 'renew-certs';
+  | 'renew-certs'
+  /** etcd's space back: snapshot, compact, defragment this member, disarm NOSPACE, a test write. */
+  | 'etcd-reclaim';
 
 export interface ActionRequest {
   kind: ActionKind;
@@ -69,6 +74,7 @@ export function planAction(request: ActionRequest, facts: NodeFacts): PlannedAct
     };
   }
   if (request.kind === 'renew-certs') return renewAction(model, facts, context);
+  if (request.kind === 'etcd-reclaim') return reclaimAction(facts, context);
   const restart = restartAction(request, facts, model, context);
   if (restart !== undefined) return restart;
   const view = model.pods.find((p) => p.key === request.target);
@@ -150,6 +156,22 @@ function renewAction(model: NodeModel, facts: NodeFacts, context: PlanContext): 
     const why = err instanceof Error ? err.message : String(err);
     return {
       plan: { title: 'Renew certificates', steps: [], notes: [], warnings: [why] },
+      args,
+      podKey: null,
+    };
+  }
+}
+
+/** `etcd reclaim` of this node's member; a plan that says why when there is none. */
+function reclaimAction(facts: NodeFacts, context: PlanContext): PlannedAction {
+  const args = ['etcd', 'reclaim', '--yes'];
+  try {
+    const params = etcdMaintenanceParams(facts, DEFAULT_KEPT_SNAPSHOTS);
+    return { plan: planOf(etcdReclaim, params, context), args, podKey: null };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return {
+      plan: { title: "Reclaim etcd's space", steps: [], notes: [], warnings: [why] },
       args,
       podKey: null,
     };

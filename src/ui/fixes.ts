@@ -24,5 +24,7 @@ export function tuiFix(alert: Alert): string {
       return alert.code === 'certificate-invalid' || alert.code === 'certificate-expiring'
         ? ': c shows them, R there renews them'
         : ': c shows them';
+    case 'etcd-reclaim':
+      return '; S reclaims its space';
   }
 }

@@ -21,5 +21,7 @@ export function cliFix(fix: Fix | null): string | null {
       return '`breakglass lint` says why';
     case 'show-certs':
       return '`kubeadm certs check-expiration` lists them';
+    case 'etcd-reclaim':
+      return '`breakglass etcd reclaim` compacts, defragments and disarms it';
   }
 }

@@ -76,6 +76,7 @@ const ACTION_KEYS: Record<string, ActionKind> = {
   K: 'restart-kubelet',
   R: 'restart-runtime',
   P: 'restart-control-plane',
+  S: 'etcd-reclaim',
 };
 
 export function intentOf(mode: KeyMode, input: string, key: KeyPress): Intent | null {

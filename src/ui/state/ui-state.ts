@@ -257,6 +257,7 @@ function mainIntent(state: UiState, i: Intent, facts: UiFacts): Step {
 function actionIntent(state: UiState, action: ActionKind, selectedKey: string | null, facts: UiFacts): Step {
   if (facts.readOnly) return say(state, 'read-only: breakglass was started with --read-only', 'warning');
   if (action === 'restart-kubelet') return ask(state, { kind: action, target: facts.kubeletUnit });
+  if (action === 'etcd-reclaim') return ask(state, { kind: action, target: '' });
   if (action === 'restart-control-plane') {
     // The last restart did not finish: show it first, with its way out (retry, roll back, leave).
     if (facts.unfinishedRestart) {

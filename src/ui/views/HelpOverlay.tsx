@@ -16,6 +16,7 @@ export const HELP_SECTIONS: { title: string; keys: [string, string][] }[] = [
       ['r', 'restart the selected pod, gated on a new container and its probe'],
       ['P', 'restart the control plane: etcd snapshot, then each pod in order, each gated on its health'],
       ['x', 'stop its containers through the runtime (the fallback)'],
+      ['S', "etcd's space back: snapshot, compact, defragment, disarm NOSPACE, a test write"],
       ['K  R', "restart kubelet / the runtime's unit"],
       ['m  c  a', 'manifest viewer / certificates / audit log'],
       ['ctrl-r', 're-read everything now'],
