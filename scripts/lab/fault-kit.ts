@@ -17,6 +17,8 @@ export interface FaultContext {
     stopRuntime(): Promise<void>;
     startRuntime(): Promise<void>;
     etcdContainerPid(): Promise<number>;
+    /** etcd's containers in the runtime, running or exited: none once kubelet has removed its pod. */
+    etcdContainers(): Promise<{ id: string; running: boolean }[]>;
     writeExpiredCertificate(): void;
     writeNotYetValidCertificate(): void;
     /** Every leaf certificate and the client certificates of admin, super-admin, controller-manager and scheduler.conf, expired. */

@@ -16,6 +16,7 @@ import {
   rewrite,
   withExtraFlag,
 } from './fault-kit.js';
+import { ETCD_FAULTS } from './faults-etcd.js';
 import { etcdDiskDevice, labPorts } from './node.js';
 
 export { activeFaults, type Fault, type FaultContext } from './fault-kit.js';
@@ -195,6 +196,7 @@ export const FAULTS: Fault[] = [
       },
     },
   ),
+  ...ETCD_FAULTS,
 ];
 
 /** apiserver.crt and apiserver.key: a certificate goes back with its own key. */
