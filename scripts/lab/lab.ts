@@ -202,6 +202,7 @@ function faultContext(dir: string, log: Log): FaultContext {
       stopRuntime: () => stopContainerd(paths.dir, log),
       startRuntime: () => startLabContainerd(paths.dir),
       etcdContainerPid: () => etcdContainerPid(dir, plane),
+      etcdContainers: () => etcdContainers(dir, plane),
       writeExpiredCertificate: () => void writeExpiredCertificate(plane.node.root, 'apiserver'),
       writeNotYetValidCertificate: () => void writeNotYetValidCertificate(plane.node.root, 'apiserver'),
       expireEveryCertificate: () => {
@@ -233,6 +234,26 @@ async function removePods(dir: string, plane: ControlPlane, mirrorPodName: strin
       await client.stopPodSandbox(sandbox.id);
       await client.removePodSandbox(sandbox.id);
     }
+  } finally {
+    client.close();
+  }
+}
+
+async function etcdContainers(dir: string, plane: ControlPlane): Promise<{ id: string; running: boolean }[]> {
+  const paths = labPaths(dir);
+  if (plane.settings.runtime === 'docker') {
+    const docker = new Docker({ socketPath: paths.dockerSocket });
+    const found = await docker.listContainers({
+      all: true,
+      filters: { label: ['io.kubernetes.container.name=etcd', 'io.kubernetes.docker.type=container'] },
+    });
+    return found.map((c) => ({ id: c.Id, running: c.State === 'running' }));
+  }
+  const client = new CriClient(`unix://${paths.containerdSocket}`);
+  try {
+    return (await client.listContainers())
+      .filter((c) => c.labels['io.kubernetes.container.name'] === 'etcd')
+      .map((c) => ({ id: c.id, running: c.state === 'CONTAINER_RUNNING' }));
   } finally {
     client.close();
   }
