@@ -27,7 +27,7 @@ const WAIT_MS = 180_000;
 export const ETCD_FAULTS: Fault[] = [
   fault(
     'etcd-nospace',
-    'etcd\'s space quota exhausted (restarted with a 16 MiB quota, then filled): the NOSPACE alarm is raised and every write fails with "database space exceeded"',
+    'etcd\'s space quota exhausted (restarted with a 16 MiB quota, then one key rewritten until its old revisions fill it, as when nothing compacts): the NOSPACE alarm is raised and every write fails with "database space exceeded"',
     {
       async inject(ctx, dir) {
         const file = manifest(ctx, 'etcd.yaml');
@@ -38,8 +38,11 @@ export const ETCD_FAULTS: Fault[] = [
           return (await quotaBytes(ctx)) === QUOTA_BYTES && etcdctl(ctx, ['endpoint', 'health']).ok;
         });
         const deadline = Date.now() + WAIT_MS;
-        for (let i = 0; ; i++) {
-          const put = etcdctl(ctx, ['put', `${NOSPACE_PREFIX}${String(i).padStart(4, '0')}`], FILL_VALUE);
+        // One key rewritten: its old revisions fill the database, as when nothing compacts etcd (the API
+        // server's compaction not running, or outrun by a writer). A compaction and a defragmentation
+        // give the space back; live data over the quota would need deleting instead.
+        for (;;) {
+          const put = etcdctl(ctx, ['put', `${NOSPACE_PREFIX}history`], FILL_VALUE);
           if (!put.ok && /database space exceeded/.test(put.out)) break;
           // Anything else (etcd still electing itself leader, a timeout) is tried again.
           if (!put.ok) await sleep(500);
