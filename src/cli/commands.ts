@@ -145,7 +145,11 @@ export const COMMANDS: CommandSpec[] = [
     name: 'etcd',
     takes: 'names',
     summary: "this node's etcd member and its cluster, from etcd's API: leader, quorum, each member's",
-    details: ['health, the database against its quota, the alarms (exit 1 when any needs acting on)'],
+    details: [
+      'health, the database against its quota, the alarms (exit 1 when any needs acting on);',
+      '`etcd reclaim` (snapshot, compact, defragment, disarm NOSPACE), `etcd defrag`, `etcd disarm`,',
+      '`etcd restore FILE` (a single member put back on a snapshot, the old data kept aside)',
+    ],
     run: async (args, io) => (await load.etcd()).etcd(args, io),
   },
 ];

@@ -157,8 +157,8 @@ export const FLAGS = {
   force: {
     flag: 'force',
     type: 'boolean',
-    commands: ['stop', 'restart'],
-    help: 'stop: an enabled pod too; restart: etcd even when its peers would lose quorum',
+    commands: ['stop', 'restart', 'etcd'],
+    help: 'stop: an enabled pod too; restart: etcd even when its peers would lose quorum; etcd restore: one member of several',
   },
   all: {
     flag: 'all',
@@ -190,7 +190,7 @@ export const FLAGS = {
     flag: 'gate-timeout',
     type: 'string',
     arg: 'SECONDS',
-    commands: ['restart', 'revert', 'edit', 'certs'],
+    commands: ['restart', 'revert', 'edit', 'certs', 'etcd'],
     help: 'how long each pod has to pass its gate (default 120)',
     parse: wholeNumber('--gate-timeout'),
   },

@@ -96,6 +96,15 @@ export function snapshotsDir(stateDir: string): string {
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'interrupted';
 
 /** A manifest a procedure moved out of the manifest directory and has not put back yet. */
+export interface DataAside {
+  /** `<data-dir>/member`. */
+  member: string;
+  /** Where the old one is: `<data-dir>/member.breakglass-<time>`. */
+  aside: string;
+  /** The snapshot was restored into `member`: from here on, recovery keeps it. */
+  restored: boolean;
+}
+
 export interface MovedOut {
   /** The file name's bytes in hex. */
   nameHex: string;
@@ -120,6 +129,8 @@ export interface ProcedureRecord {
   steps: { id: string; text: string; status: StepStatus; at: string | null; outcome: string | null }[];
   /** What it took away: put back by `breakglass recover` if it dies. */
   movedOut: MovedOut[];
+  /** etcd's data moved aside by a restore: put back by recovery unless the restore had finished. */
+  dataAside?: DataAside | null;
   /** Its events, one JSON object per line, the result last. */
   eventsPath: string;
   /** Set when it ended: with its outcome, or 'interrupted' when recovery found it cut short. */

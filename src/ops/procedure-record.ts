@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  type DataAside,
   type ProcedureRecord,
   procedurePath,
   proceduresDir,
@@ -17,6 +18,7 @@ import { exists, fsyncDir, writeFileDurable } from '../util/fsx.js';
 import { appendAudit, tryAppendAudit } from './audit.js';
 import { crashpoint } from './crashpoint.js';
 import { ensurePrivateDir, joinRaw } from './dirs.js';
+import { putMemberBack } from './etcd-restore.js';
 import { currentUser } from './lock.js';
 import { moveManifest } from './move.js';
 
@@ -103,6 +105,11 @@ export class ProcedureRecordWriter {
   putBack(fileName: string): void {
     const nameHex = Buffer.from(fileName).toString('hex');
     this.record.movedOut = this.record.movedOut.filter((m) => m.nameHex !== nameHex);
+    this.write();
+  }
+
+  dataAside(entry: DataAside | null): void {
+    this.record.dataAside = entry;
     this.write();
   }
 
@@ -231,6 +238,19 @@ export function recoverInterruptedProcedure(stateDir: string, readOnly: boolean)
     problems: [],
   };
   const ctx = { ...record.node, stateDir, readOnly };
+  // etcd's old data first, so that the etcd put back below starts on it.
+  const aside = record.dataAside;
+  if (aside && !aside.restored) {
+    try {
+      report.putBack.push(putMemberBack({ stateDir, readOnly }, aside.member, aside.aside));
+      record.dataAside = null;
+      writeProcedureRecord(stateDir, record);
+    } catch (err) {
+      report.problems.push(
+        `etcd's data in ${aside.aside}: ${errnoMessage(err)}; put it back as ${aside.member} by hand`,
+      );
+    }
+  }
   for (const moved of [...record.movedOut]) {
     const name = Buffer.from(moved.nameHex, 'hex');
     const inManifests = exists(joinRaw(ctx.manifests, name));

@@ -8,6 +8,7 @@
 // to undo it, for a roll back; a durable run (procedures/durable.ts) writes each step down as it goes.
 import type { NodeFacts } from '../model/facts.js';
 import type { NodeModel } from '../model/node.js';
+import type { DataAside } from '../node/state-dir.js';
 import type { NodeOps } from '../ops/node-ops.js';
 import type { HealthResult } from '../sources/health.js';
 import type { HealthEndpoint } from '../sources/manifests/types.js';
@@ -59,6 +60,8 @@ export interface NodeWatch {
 export interface StepJournal {
   takingAway(fileName: string, displayName: string): void;
   putBack(fileName: string): void;
+  /** etcd's data moved aside (or null: back, or nothing aside): recovery puts it back until it is restored. */
+  dataAside(entry: DataAside | null): void;
 }
 
 export interface StepContext {
@@ -143,6 +146,7 @@ export interface RunOptions {
 const NO_JOURNAL: RunJournal = {
   takingAway: () => {},
   putBack: () => {},
+  dataAside: () => {},
   stepStarted: () => {},
   stepEnded: () => {},
 };

@@ -5,13 +5,16 @@
 // `breakglass etcd reclaim|defrag|disarm [--yes]`: the fixes for a full etcd (procedures/etcd-maintenance.ts),
 // detached and durable like the guided restart.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EtcdError } from '../../clients/etcd.js';
 import { type EtcdView, etcdProblems, etcdQuota, etcdView } from '../../model/etcd-cluster.js';
 import { manifestDirsOf } from '../../node/discover.js';
 import { etcdAccess, findEtcdPod } from '../../node/etcd.js';
 import { DEFAULT_KEPT_SNAPSHOTS } from '../../ops/etcd-snapshot.js';
 import { bytes } from '../../ops/snapshot-space.js';
 import { etcdDefrag, etcdDisarm, etcdReclaim } from '../../procedures/etcd-maintenance.js';
-import { etcdMaintenanceParams } from '../../procedures/etcd-params.js';
+import { etcdMaintenanceParams, etcdRestoreParams } from '../../procedures/etcd-params.js';
+import { etcdRestore } from '../../procedures/etcd-restore.js';
 import { readEtcdCluster } from '../../sources/etcd/cluster.js';
 import { scanBoth } from '../../sources/manifests/scan.js';
 import { BreakglassError } from '../../util/errors.js';
@@ -28,9 +31,10 @@ const NOT_RECORDED = ['yes', 'json'] as const;
 export async function etcd(args: CliArgs, io: Io): Promise<number> {
   const [sub, ...rest] = args.targets;
   if (sub === undefined) return show(args, io);
+  if (sub === 'restore') return restore(args, io, rest);
   if (!Object.hasOwn(MAINTENANCE, sub) || rest.length > 0)
     throw new BreakglassError(
-      `etcd takes nothing, or reclaim, defrag or disarm; not "${escapeName(args.targets.join(' '))}"`,
+      `etcd takes nothing, or reclaim, defrag, disarm or restore FILE; not "${escapeName(args.targets.join(' '))}"`,
       'usage',
     );
   const procedure = MAINTENANCE[sub as keyof typeof MAINTENANCE];
@@ -49,6 +53,30 @@ export async function etcd(args: CliArgs, io: Io): Promise<number> {
   });
 }
 
+/** `etcd restore FILE`: detached and durable, as the restart; the file's absolute path is what runs. */
+async function restore(args: CliArgs, io: Io, rest: string[]): Promise<number> {
+  if (rest.length !== 1) throw new BreakglassError('etcd restore takes one snapshot FILE', 'usage');
+  const file = path.resolve(rest[0]!);
+  const own = commandFlagArgs(args.flags, 'etcd', NOT_RECORDED);
+  return runProcedureCommand(args, io, {
+    procedure: etcdRestore,
+    feeds: ['runtime', 'health'],
+    confirm: true,
+    params: (model, facts) =>
+      etcdRestoreParams(model, facts, {
+        file,
+        force: args.flags.force,
+        gateSeconds: args.flags.gateTimeout,
+        readOnly: args.flags.readOnly,
+      }),
+    durable: {
+      doing: 'restore etcd',
+      argv: ['etcd', 'restore', file, ...own, ...nodeFlagArgs(args.flags)],
+      recordArgs: ['restore', file, ...own],
+    },
+  });
+}
+
 async function show(args: CliArgs, io: Io): Promise<number> {
   const layout = await discover(args.flags);
   const dirs = scanBoth(manifestDirsOf(layout));
@@ -60,7 +88,17 @@ async function show(args: CliArgs, io: Io): Promise<number> {
     );
   const access = etcdAccess(pod, layout.pki.value, (f) => fs.existsSync(f));
   const flags = pod.containers.find((c) => c.name === 'etcd')?.flags ?? pod.containers[0]?.flags ?? {};
-  const view = etcdView(await readEtcdCluster(access), etcdQuota(flags['quota-backend-bytes']));
+  let cluster: Awaited<ReturnType<typeof readEtcdCluster>>;
+  try {
+    cluster = await readEtcdCluster(access);
+  } catch (err) {
+    if (!(err instanceof EtcdError)) throw err;
+    throw new BreakglassError(
+      `etcd does not answer on ${access.url} (${access.source}): ${err.message}. \`breakglass doctor\` says why; \`breakglass logs etcd\` shows its last words`,
+      'etcd',
+    );
+  }
+  const view = etcdView(cluster, etcdQuota(flags['quota-backend-bytes']));
   const problems = etcdProblems(view);
   if (args.flags.json) {
     jsonLine(io, { endpoint: access.url, ...view, problems });

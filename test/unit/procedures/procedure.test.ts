@@ -137,6 +137,7 @@ function memoryJournal() {
     journal: {
       takingAway: (f: string) => told.push(`away ${f}`),
       putBack: (f: string) => told.push(`back ${f}`),
+      dataAside: (entry: unknown) => told.push(`aside ${JSON.stringify(entry)}`),
       stepStarted: (_: number, id: string) => told.push(`start ${id}`),
       stepEnded: (_: number, id: string, status: string) => told.push(`${status} ${id}`),
     },

@@ -1,0 +1,179 @@
+// A restore of etcd's data from a snapshot, the parts that touch the data directory: the old `member`
+// moved aside on the same file system (renamed, never deleted: the data directory itself is often a
+// mount point), the snapshot restored by etcd's own tool into a new directory beside it and its
+// `member` renamed into place, and the way back (the old one renamed back, the new one kept aside).
+// Each is audited. The tool is etcd's: `etcdutl snapshot restore` (3.5+), else `etcdctl snapshot
+// restore` (3.4), from the host's PATH.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BreakglassError, errnoMessage } from '../util/errors.js';
+import { exists, fsyncDir } from '../util/fsx.js';
+import { sanitizeLine } from '../util/sanitize.js';
+import { tryAppendAudit } from './audit.js';
+import { crashpoint } from './crashpoint.js';
+import { checkMayChange } from './guard.js';
+
+/** A time stamp for the names beside etcd's data: 20261201T183312Z. */
+export function restoreStamp(now = new Date()): string {
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+}
+
+export interface RestoreTool {
+  path: string;
+  kind: 'etcdutl' | 'etcdctl';
+}
+
+/** etcd's own restore tool on this machine: etcdutl first (etcdctl lost `snapshot restore` in 3.6). */
+export function findRestoreTool(searchPath = process.env.PATH ?? ''): RestoreTool | null {
+  for (const kind of ['etcdutl', 'etcdctl'] as const) {
+    for (const dir of searchPath.split(':').filter(Boolean)) {
+      const file = path.join(dir, kind);
+      try {
+        fs.accessSync(file, fs.constants.X_OK);
+        return { path: file, kind };
+      } catch {
+        // not in this directory
+      }
+    }
+  }
+  return null;
+}
+
+export interface SnapshotStatus {
+  hash: number;
+  revision: number;
+  totalKey: number;
+  totalSize: number;
+}
+
+function run(tool: RestoreTool, args: string[], timeoutMs: number): string {
+  const r = spawnSync(tool.path, args, {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ETCDCTL_API: '3' },
+  });
+  if (r.error)
+    throw new BreakglassError(`${tool.kind} ${args[0]} ${args[1]}: ${errnoMessage(r.error)}`, 'etcd');
+  if (r.status !== 0) {
+    const why = sanitizeLine((r.stderr || r.stdout).trim().split('\n').slice(-3).join(' '));
+    throw new BreakglassError(`${tool.kind} ${args[0]} ${args[1]} failed (exit ${r.status}): ${why}`, 'etcd');
+  }
+  return r.stdout;
+}
+
+/** What etcd's tool reads in the snapshot: its revision and keys (it also checks the database opens). */
+export function snapshotStatus(tool: RestoreTool, file: string): SnapshotStatus {
+  const out = run(tool, ['snapshot', 'status', file, '-w', 'json'], 120_000);
+  const s = JSON.parse(out) as SnapshotStatus;
+  if (typeof s.revision !== 'number')
+    throw new BreakglassError(`${tool.kind} snapshot status: no revision in ${out}`, 'etcd');
+  return s;
+}
+
+export interface RestoreContext {
+  stateDir: string;
+  readOnly: boolean;
+  /** etcd's data directory on this machine (its manifest's --data-dir, under --root). */
+  dataDir: string;
+}
+
+export interface MemberIdentity {
+  name: string;
+  initialCluster: string;
+  initialClusterToken: string;
+  initialAdvertisePeerUrls: string;
+}
+
+/** `<data-dir>/member` renamed to `<data-dir>/member.breakglass-<stamp>`: the old data, kept. */
+export function moveMemberAside(
+  ctx: RestoreContext,
+  stamp: string,
+): { member: string; aside: string | null } {
+  checkMayChange(ctx, "move etcd's data aside");
+  const member = path.join(ctx.dataDir, 'member');
+  if (!exists(member)) return { member, aside: null };
+  const aside = `${member}.breakglass-${stamp}`;
+  if (exists(aside)) throw new BreakglassError(`${aside} is there already: nothing moved`, 'etcd');
+  fs.renameSync(member, aside);
+  fsyncDir(ctx.dataDir);
+  crashpoint('restore-after-aside');
+  tryAppendAudit(ctx.stateDir, { action: 'etcd-data-aside', file: member, to: aside, outcome: 'ok' });
+  return { member, aside };
+}
+
+/**
+ * The snapshot restored by etcd's tool into `<data-dir>/restore.breakglass-<stamp>` (a new directory, as
+ * the tool wants), keeping this member's name and peer URLs, then its `member` renamed to
+ * `<data-dir>/member`. With etcdutl, the revision is bumped and the old ones marked compacted, so the
+ * API servers' watch caches do not stay on revisions the restore rewound.
+ */
+export function restoreSnapshot(
+  ctx: RestoreContext,
+  tool: RestoreTool,
+  file: string,
+  who: MemberIdentity,
+  stamp: string,
+): { member: string } {
+  checkMayChange(ctx, "restore etcd's data");
+  const member = path.join(ctx.dataDir, 'member');
+  if (exists(member)) throw new BreakglassError(`${member} is there: move it aside first`, 'etcd');
+  const into = path.join(ctx.dataDir, `restore.breakglass-${stamp}`);
+  const args = [
+    'snapshot',
+    'restore',
+    file,
+    `--data-dir=${into}`,
+    `--name=${who.name}`,
+    `--initial-cluster=${who.initialCluster}`,
+    `--initial-cluster-token=${who.initialClusterToken}`,
+    `--initial-advertise-peer-urls=${who.initialAdvertisePeerUrls}`,
+    ...(tool.kind === 'etcdutl' ? ['--bump-revision=1000000000', '--mark-compacted'] : []),
+  ];
+  try {
+    run(tool, args, 600_000);
+    fs.renameSync(path.join(into, 'member'), member);
+    fsyncDir(ctx.dataDir);
+    fs.rmdirSync(into);
+  } catch (err) {
+    tryAppendAudit(ctx.stateDir, {
+      action: 'etcd-restore',
+      file,
+      to: member,
+      outcome: 'failed',
+      message: errnoMessage(err),
+    });
+    throw err;
+  }
+  crashpoint('restore-after-restore');
+  tryAppendAudit(ctx.stateDir, { action: 'etcd-restore', file, to: member, outcome: 'ok' });
+  return { member };
+}
+
+/**
+ * The way back: the old data renamed back to `member`; whatever stands there now (a restore that did
+ * not finish, or did and is not wanted) kept as `member.restore-failed-breakglass-<time>`.
+ */
+export function putMemberBack(ctx: Omit<RestoreContext, 'dataDir'>, member: string, aside: string): string {
+  const notes: string[] = [];
+  if (!exists(aside)) return `${aside} is gone: nothing put back`;
+  if (exists(member)) {
+    const kept = `${member}.restore-failed-breakglass-${restoreStamp()}`;
+    fs.renameSync(member, kept);
+    notes.push(`the restored data kept as ${kept}`);
+  }
+  fs.renameSync(aside, member);
+  fsyncDir(path.dirname(member));
+  const text = [`${aside} put back as ${member}`, ...notes].join('; ');
+  tryAppendAudit(ctx.stateDir, {
+    action: 'etcd-data-back',
+    file: member,
+    from: aside,
+    outcome: 'ok',
+    message: text,
+  });
+  return text;
+}
