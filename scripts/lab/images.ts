@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ctr, dockerCli, dockerGet, runChecked } from './daemons/clients.js';
 import type { LabPaths } from './daemons/paths.js';
+import { ETCD_IMAGE } from './manifests.js';
 import type { Log } from './packages.js';
 
 export const LAB_IMAGES = {
@@ -71,7 +72,24 @@ export async function ensureLabImages(paths: LabPaths, log: Log): Promise<void> 
       `imported ${missingInContainerd.join(' ')} into containerd ${CRI_NAMESPACE} (${Date.now() - started} ms)`,
     );
   }
+  tagManifestImages(paths);
   fs.rmSync(paths.buildDir, { recursive: true, force: true });
+}
+
+/**
+ * The lab's etcd image also under the name its manifest gives (kubeadm's), as a master has it: what
+ * breakglass runs etcd's own tools from (etcd restore) finds it by that name through the runtime.
+ */
+function tagManifestImages(paths: LabPaths): void {
+  if (containerdImageNames(paths).includes(ETCD_IMAGE)) return;
+  ctr(paths.containerdSocket, [
+    '-n',
+    CRI_NAMESPACE,
+    'images',
+    'tag',
+    criImageName(LAB_IMAGES.etcd),
+    ETCD_IMAGE,
+  ]);
 }
 
 async function dockerHasImage(paths: LabPaths, name: string): Promise<boolean> {

@@ -28,7 +28,7 @@ export type LabComponent = (typeof LAB_COMPONENTS)[number];
 const MANIFEST_MODE = 0o600;
 const MANIFEST_DIR_MODE = 0o700;
 const KUBERNETES_VERSION = 'v1.31.2';
-const ETCD_IMAGE = 'registry.k8s.io/etcd:3.5.15-0';
+export const ETCD_IMAGE = 'registry.k8s.io/etcd:3.5.15-0';
 const PKI = '/etc/kubernetes/pki';
 /** Where the stand-in lives on the node, and so in its pods. */
 export const STANDIN_DIR = '/opt/breakglass';

@@ -8,6 +8,7 @@ import type { NodeModel } from '../model/node.js';
 import { etcdAccess, findEtcdPod } from '../node/etcd.js';
 import { findRestoreTool } from '../ops/etcd-restore.js';
 import type { PodManifest } from '../sources/manifests/types.js';
+import { chooseRuntime } from '../sources/runtime/detect.js';
 import { BreakglassError } from '../util/errors.js';
 import { escapeName } from '../util/sanitize.js';
 import type { EtcdMaintenanceParams } from './etcd-maintenance.js';
@@ -65,12 +66,13 @@ export function etcdRestoreParams(
     );
   const file = path.resolve(ask.file);
   if (!fs.existsSync(file)) throw new BreakglassError(`${escapeName(file)}: no such snapshot`, 'usage');
-  const tool = findRestoreTool();
-  if (!tool)
-    throw new BreakglassError(
-      "neither etcdutl nor etcdctl is on this machine's PATH: breakglass restores with etcd's own tool. Copy it from the etcd image the node runs (the same version), or install it (Debian: etcd-client), then run this again",
-      'etcd',
-    );
+  const image = pod.containers.find((c) => c.name === 'etcd')?.image ?? pod.containers[0]?.image ?? '';
+  const runtime = chooseRuntime(facts.layout.root, facts.layout.runtimeEndpoint);
+  const tools = {
+    image: image && !('error' in runtime) ? { image, runtime } : null,
+    host: findRestoreTool(),
+    logDir: path.join(facts.layout.stateDir.value, 'run-once'),
+  };
   const name = flags.name ?? facts.layout.nodeName.value;
   const peer = flags['initial-advertise-peer-urls'] ?? '';
   if (!peer)
@@ -84,7 +86,7 @@ export function etcdRestoreParams(
   const apiserver = view('kube-apiserver');
   return {
     file,
-    tool,
+    tools,
     access: etcdAccess(pod, facts.layout.pki.value, (f) => fs.existsSync(f)),
     dataDir: facts.etcdDataDir.value,
     identity: {

@@ -8,6 +8,7 @@
 import type { EtcdAccess } from '../node/etcd.js';
 import { crashpoint } from '../ops/crashpoint.js';
 import {
+  imageRestoreTool,
   type MemberIdentity,
   moveMemberAside,
   putMemberBack,
@@ -15,9 +16,11 @@ import {
   restoreSnapshot,
   restoreStamp,
   snapshotStatus,
+  toolText,
 } from '../ops/etcd-restore.js';
 import { readEtcdCluster } from '../sources/etcd/cluster.js';
 import { checkSnapshotFile } from '../sources/etcd/snapshot-file.js';
+import type { RuntimeChoice } from '../sources/runtime/detect.js';
 import { errnoMessage } from '../util/errors.js';
 import { escapeName } from '../util/sanitize.js';
 import { moveManifest, type PodSubject, WAIT_STOPPED_SECONDS, waitForPod } from './pod-steps.js';
@@ -27,7 +30,8 @@ import { ensureInPlace } from './restart-step.js';
 export interface EtcdRestoreParams {
   /** The snapshot, an absolute path on this machine. */
   file: string;
-  tool: RestoreTool;
+  /** Where etcd's own tool may come from: its image through the runtime first, else the host's. */
+  tools: ToolSources;
   access: EtcdAccess;
   dataDir: string;
   identity: MemberIdentity;
@@ -41,7 +45,24 @@ export interface EtcdRestoreParams {
   members: number;
 }
 
+export interface ToolSources {
+  /** The etcd manifest's image, and the runtime to run it with; null: none known. */
+  image: { image: string; runtime: RuntimeChoice } | null;
+  host: RestoreTool | null;
+  /** The runtime's log directory for the tool's runs (breakglass's own). */
+  logDir: string;
+}
+
+export function toolsText(t: ToolSources): string {
+  const from = [
+    ...(t.image ? [`etcdutl or etcdctl in ${t.image.image} (through the runtime)`] : []),
+    ...(t.host ? [t.host.where === 'host' ? t.host.path : ''] : []),
+  ];
+  return from.length > 0 ? from.join(', else ') : 'no etcdutl or etcdctl found';
+}
+
 interface RestoreState {
+  tool: RestoreTool | null;
   snapshotRevision: number | null;
   aside: string | null;
   member: string | null;
@@ -55,13 +76,24 @@ type RestoreStep = Step<EtcdRestoreParams, RestoreState>;
 const checkStep: RestoreStep = {
   id: 'check-snapshot',
   describe: (p) =>
-    `check ${escapeName(p.file)}: a whole bolt database with its trailing SHA-256, and what ${p.tool.kind} snapshot status reads in it (its revision)`,
+    `check ${escapeName(p.file)}: a whole bolt database with its trailing SHA-256, and what etcd's own tool (${escapeName(toolsText(p.tools))}) reads in it: its revision`,
   run: async (ctx, p, state) => {
     try {
       const file = checkSnapshotFile(p.file);
       if (file.problem)
         return { ok: false, text: `${escapeName(p.file)}: ${file.problem}. Nothing was changed` };
-      const status = snapshotStatus(p.tool, p.file);
+      const tool =
+        (p.tools.image &&
+          (await imageRestoreTool(p.tools.image.runtime, p.tools.image.image, p.tools.logDir))) ??
+        p.tools.host;
+      if (!tool)
+        return {
+          ok: false,
+          text: `neither etcd's image (${p.tools.image?.image ?? 'unknown'}) nor this machine's PATH has etcdutl or etcdctl: breakglass restores with etcd's own tool. Install it (the version etcd runs; Debian: etcd-client), then run this again. Nothing was changed`,
+        };
+      state.tool = tool;
+      ctx.say(`etcd's tool: ${toolText(tool)}`);
+      const status = await snapshotStatus(tool, p.file);
       state.snapshotRevision = status.revision;
       ctx.say(`${status.totalKey} keys, revision ${status.revision}, sha256 ${file.fileSha256}`);
       return {
@@ -124,12 +156,12 @@ const asideStep: RestoreStep = {
 const restoreStep: RestoreStep = {
   id: 'restore',
   describe: (p) =>
-    `restore ${escapeName(p.file)} with ${escapeName(p.tool.path)} as member ${escapeName(p.identity.name)} (${escapeName(p.identity.initialAdvertisePeerUrls)}, --initial-cluster ${escapeName(p.identity.initialCluster)}) into ${escapeName(p.dataDir)}/member`,
+    `restore ${escapeName(p.file)} with that tool as member ${escapeName(p.identity.name)} (${escapeName(p.identity.initialAdvertisePeerUrls)}, --initial-cluster ${escapeName(p.identity.initialCluster)}) into ${escapeName(p.dataDir)}/member`,
   run: async (ctx, p, state) => {
     try {
-      restoreSnapshot(
+      await restoreSnapshot(
         { stateDir: p.stateDir, readOnly: p.readOnly, dataDir: p.dataDir },
-        p.tool,
+        state.tool!,
         p.file,
         p.identity,
         restoreStamp(),
@@ -238,7 +270,14 @@ export const etcdRestore: Procedure<EtcdRestoreParams, RestoreState> = {
     ),
     startStep('start-apiserver', (p) => p.apiserver, apiserverGate, 'its health probe answers'),
   ],
-  start: () => ({ snapshotRevision: null, aside: null, member: null, restored: false, movedOut: new Set() }),
+  start: () => ({
+    tool: null,
+    snapshotRevision: null,
+    aside: null,
+    member: null,
+    restored: false,
+    movedOut: new Set(),
+  }),
   notes: () => [
     "a restore starts etcd's history again from the snapshot: every write after the snapshot's time is gone, and the API server serves the cluster as it was then (its members start anew; with the same name, peer URLs and --initial-cluster-token, etcd computes the same cluster ID)",
     'on failure the manifests go back and, until the restore has finished, the old data too; cut short, `breakglass recover` does the same',

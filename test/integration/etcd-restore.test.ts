@@ -7,10 +7,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labFault, labHeal } from '../../scripts/lab/lab.js';
 import { labPorts } from '../../scripts/lab/node.js';
+import { findRestoreTool, snapshotStatus } from '../../src/ops/etcd-restore.js';
 import { labOrNull } from '../helpers/lab.js';
 import { kubeadmManifest, makeNodeRoot } from '../helpers/node-root.js';
 import { labHealthy } from '../helpers/restart.js';
@@ -93,6 +95,63 @@ describe('breakglass etcd restore on the lab', {
     for (const file of ['etcd.yaml', 'kube-apiserver.yaml'])
       assert.ok(fs.existsSync(path.join(manifests(), file)), `${file} back in the manifest directory`);
     await labHeal(l.dir, 'etcd-data-lost', quiet);
+  });
+
+  test("no etcd tool on the host: etcd's own, from its image through containerd, restores", async () => {
+    await lose();
+    // Every command of the host's PATH but etcdctl and etcdutl, as on a kubeadm master.
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-path-'));
+    try {
+      for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+        for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+          const link = path.join(bin, name);
+          if (name !== 'etcdctl' && name !== 'etcdutl' && !fs.existsSync(link))
+            fs.symlinkSync(path.join(dir, name), link);
+        }
+      }
+      const r = breakglass(['etcd', 'restore', snapshot, '--yes', '--json', ...flags()], {
+        timeout: 600_000,
+        env: { ...process.env, PATH: bin },
+      });
+      assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(
+        r.stdout,
+        /etcd's tool: etcdctl in registry\.k8s\.io\/etcd:3\.5\.15-0 \(through the runtime\)/,
+      );
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
+    assert.equal(value('/breakglass-test/restore/before'), 'kept');
+    assert.equal(value('/breakglass-test/restore/after'), '');
+    await until('the API server ready', () => readyz() === 'ok', { timeoutMs: 60_000, intervalMs: 500 });
+    // The one-off container and its sandbox are gone from the runtime.
+    const left = spawnSync(
+      'ctr',
+      [
+        '--address',
+        path.join(l.dir, 'containerd.sock'),
+        '-n',
+        'k8s.io',
+        'containers',
+        'ls',
+        '-q',
+        'labels."breakglass.run-once"==true',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(left.stdout.trim(), '', 'no run-once container left');
+    await labHeal(l.dir, 'etcd-data-lost', quiet);
+  });
+
+  test("the host's etcdctl reads the snapshot as etcd's tool in the image does", async () => {
+    const host = findRestoreTool();
+    assert.ok(host && host.where === 'host', 'the lab host has Debian etcdctl');
+    const status = await snapshotStatus(host, snapshot);
+    const json = breakglassJson<{ revision: number }>(['snapshot', ...flags()]).json;
+    assert.ok(
+      status.revision > 0 && status.revision <= json.revision,
+      `${status.revision} <= ${json.revision}`,
+    );
   });
 
   test('kill -9 after the data moved aside: recover puts the old data and the manifests back', async () => {
