@@ -3,15 +3,14 @@
 // checked with etcdctl, not breakglass's word: no alarm left, a write goes through. A kill -9 at each
 // point of the reclaim, then `recover`: the record ends and the reclaim runs again to its end.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labFault, labHeal } from '../../scripts/lab/lab.js';
-import { labPorts } from '../../scripts/lab/node.js';
 import type { DoctorReport } from '../../src/cli/render/doctor.js';
 import type { EtcdView } from '../../src/model/etcd-cluster.js';
 import { labOrNull } from '../helpers/lab.js';
+import { labEtcdctl } from '../helpers/lab-etcdctl.js';
 import { labHealthy } from '../helpers/restart.js';
 import { breakglass, breakglassJson } from '../helpers/run.js';
 
@@ -24,20 +23,7 @@ describe('breakglass etcd reclaim on the lab', {
 }, () => {
   const l = lab!;
   const flags = () => ['--root', l.nodeRoot, '--journal-dir', l.journalDir, '--dbus', l.dbusAddress];
-  const pki = () => path.join(l.nodeRoot, 'etc/kubernetes/pki/etcd');
-  const etcdctl = (args: string[]) =>
-    spawnSync(
-      'etcdctl',
-      [
-        `--endpoints=https://127.0.0.1:${labPorts(l.portOffset).etcdClient}`,
-        `--cacert=${pki()}/ca.crt`,
-        `--cert=${pki()}/healthcheck-client.crt`,
-        `--key=${pki()}/healthcheck-client.key`,
-        '--command-timeout=5s',
-        ...args,
-      ],
-      { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } },
-    );
+  const etcdctl = labEtcdctl(l);
   const alarms = () => etcdctl(['alarm', 'list']).stdout.trim();
   const writeWorks = () => {
     const r = etcdctl(['put', '/breakglass-test/reclaim', 'ok']);

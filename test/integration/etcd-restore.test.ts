@@ -14,6 +14,7 @@ import { labFault, labHeal } from '../../scripts/lab/lab.js';
 import { labPorts } from '../../scripts/lab/node.js';
 import { findRestoreTool, snapshotStatus } from '../../src/ops/etcd-restore.js';
 import { labOrNull } from '../helpers/lab.js';
+import { labEtcdctl } from '../helpers/lab-etcdctl.js';
 import { kubeadmManifest, makeNodeRoot } from '../helpers/node-root.js';
 import { labHealthy } from '../helpers/restart.js';
 import { breakglass, breakglassJson } from '../helpers/run.js';
@@ -31,20 +32,7 @@ describe('breakglass etcd restore on the lab', {
   const ports = () => labPorts(l.portOffset);
   const dataDir = () => path.join(l.nodeRoot, 'var/lib/etcd');
   const manifests = () => path.join(l.nodeRoot, 'etc/kubernetes/manifests');
-  const pki = () => path.join(l.nodeRoot, 'etc/kubernetes/pki/etcd');
-  const etcdctl = (args: string[]) =>
-    spawnSync(
-      'etcdctl',
-      [
-        `--endpoints=https://127.0.0.1:${ports().etcdClient}`,
-        `--cacert=${pki()}/ca.crt`,
-        `--cert=${pki()}/healthcheck-client.crt`,
-        `--key=${pki()}/healthcheck-client.key`,
-        '--command-timeout=5s',
-        ...args,
-      ],
-      { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } },
-    );
+  const etcdctl = labEtcdctl(l);
   const value = (key: string) => etcdctl(['get', key, '--print-value-only']).stdout.trim();
   const readyz = () =>
     spawnSync('curl', ['-sk', '--max-time', '3', `https://127.0.0.1:${ports().apiserver}/readyz`], {
