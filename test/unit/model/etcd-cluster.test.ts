@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EtcdMember, EtcdStatus } from '../../../src/clients/etcd.js';
+import { nodeAlerts } from '../../../src/model/alerts.js';
 import {
   activeAlarms,
   ETCD_DEFAULT_QUOTA,
@@ -9,6 +10,7 @@ import {
   etcdView,
 } from '../../../src/model/etcd-cluster.js';
 import type { EtcdCluster, PeerAnswer } from '../../../src/sources/etcd/cluster.js';
+import { doctorNode } from '../../helpers/doctor-input.js';
 
 const MIB = 1024 ** 2;
 
@@ -188,4 +190,34 @@ test('--quota-backend-bytes: unset, 0, negative or junk is the 2 GiB default', (
   assert.equal(etcdQuota('-1'), 2 * 1024 ** 3);
   assert.equal(etcdQuota('lots'), 2 * 1024 ** 3);
   assert.equal(etcdQuota('8589934592'), 8 * 1024 ** 3);
+});
+
+test('the alerts: NOSPACE and a nearly full database say their fix (etcd reclaim); no quorum has none', async () => {
+  const { nodeAlerts } = await import('../../../src/model/alerts.js');
+  const { doctorNode } = await import('../../helpers/doctor-input.js');
+  const alertsWith = (view: ReturnType<typeof etcdView>) => {
+    const { facts } = doctorNode();
+    return nodeAlerts({ ...facts, etcdCluster: { value: view, error: null, at: 0 } }, [], 0).filter(
+      (a) => a.code === 'etcd',
+    );
+  };
+  const nospace = etcdView(
+    cluster({ self: status({ dbSize: 16 * MIB }), alarms: [{ memberId: '1', alarm: 'NOSPACE' }] }),
+    16 * MIB,
+  );
+  assert.deepEqual(
+    alertsWith(nospace).map((a) => [a.severity, a.fix?.action ?? null]),
+    [['error', 'etcd-reclaim']],
+  );
+  const lost = etcdView(
+    cluster({ self: status({ leader: '0' }), quorum: false, quorumError: 'timeout' }),
+    ETCD_DEFAULT_QUOTA,
+  );
+  assert.deepEqual(
+    alertsWith(lost).map((a) => [a.severity, a.fix]),
+    [
+      ['error', null],
+      ['error', null],
+    ],
+  );
 });

@@ -296,3 +296,11 @@ test('a restart running when the screen opens is followed: the progress shows, t
   assert.equal(r.state.overlay?.kind, 'progress');
   assert.deepEqual(r.effect, { kind: 'run', request: { kind: 'attach-restart', target: '' } });
 });
+
+test("S asks to reclaim etcd's space, the plan shown first; read-only refuses it", () => {
+  const { state } = press(initialUiState(), ['S'], context());
+  assert.deepEqual(state.overlay, { kind: 'confirm', request: { kind: 'etcd-reclaim', target: '' } });
+  const ro = press(initialUiState(), ['S'], context({ readOnly: true })).state;
+  assert.equal(ro.overlay, null);
+  assert.match(ro.message?.text ?? '', /read-only/);
+});
