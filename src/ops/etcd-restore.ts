@@ -17,14 +17,6 @@ import { type OneOff, runOnce } from './control/run-once.js';
 import { crashpoint } from './crashpoint.js';
 import { checkMayChange } from './guard.js';
 
-/** A time stamp for the names beside etcd's data: 20261201T183312Z. */
-export function restoreStamp(now = new Date()): string {
-  return now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-}
-
 export type RestoreTool =
   | { where: 'host'; path: string; kind: 'etcdutl' | 'etcdctl' }
   | { where: 'image'; image: string; kind: 'etcdutl' | 'etcdctl'; runtime: RuntimeChoice; logDir: string };
@@ -217,29 +209,4 @@ export async function restoreSnapshot(
   crashpoint('restore-after-restore');
   tryAppendAudit(ctx.stateDir, { action: 'etcd-restore', file, to: member, outcome: 'ok' });
   return { member };
-}
-
-/**
- * The way back: the old data renamed back to `member`; whatever stands there now (a restore that did
- * not finish, or did and is not wanted) kept as `member.restore-failed-breakglass-<time>`.
- */
-export function putMemberBack(ctx: Omit<RestoreContext, 'dataDir'>, member: string, aside: string): string {
-  const notes: string[] = [];
-  if (!exists(aside)) return `${aside} is gone: nothing put back`;
-  if (exists(member)) {
-    const kept = `${member}.restore-failed-breakglass-${restoreStamp()}`;
-    fs.renameSync(member, kept);
-    notes.push(`the restored data kept as ${kept}`);
-  }
-  fs.renameSync(aside, member);
-  fsyncDir(path.dirname(member));
-  const text = [`${aside} put back as ${member}`, ...notes].join('; ');
-  tryAppendAudit(ctx.stateDir, {
-    action: 'etcd-data-back',
-    file: member,
-    from: aside,
-    outcome: 'ok',
-    message: text,
-  });
-  return text;
 }

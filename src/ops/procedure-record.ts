@@ -18,7 +18,7 @@ import { exists, fsyncDir, writeFileDurable } from '../util/fsx.js';
 import { appendAudit, tryAppendAudit } from './audit.js';
 import { crashpoint } from './crashpoint.js';
 import { ensurePrivateDir, joinRaw } from './dirs.js';
-import { putMemberBack } from './etcd-restore.js';
+import { putMemberBack } from './etcd-member-back.js';
 import { currentUser } from './lock.js';
 import { moveManifest } from './move.js';
 

@@ -7,14 +7,13 @@
 
 import type { EtcdAccess } from '../node/etcd.js';
 import { crashpoint } from '../ops/crashpoint.js';
+import { putMemberBack, restoreStamp } from '../ops/etcd-member-back.js';
 import {
   imageRestoreTool,
   type MemberIdentity,
   moveMemberAside,
-  putMemberBack,
   type RestoreTool,
   restoreSnapshot,
-  restoreStamp,
   snapshotStatus,
   toolText,
 } from '../ops/etcd-restore.js';

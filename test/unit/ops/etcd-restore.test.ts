@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { criLogText } from '../../../src/ops/control/run-once.js';
-import { findRestoreTool, restoreStamp } from '../../../src/ops/etcd-restore.js';
+import { restoreStamp } from '../../../src/ops/etcd-member-back.js';
+import { findRestoreTool } from '../../../src/ops/etcd-restore.js';
 
 test('the restore tool: etcdutl before etcdctl, wherever each is on PATH; executables only', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-tool-'));
