@@ -5,6 +5,7 @@
 // the API server back, each gated. Whatever fails, the manifests go back, and until the restore has
 // finished so does the old data; a kill -9 leaves that to `breakglass recover` (the record says where).
 
+import { statfsSync } from 'node:fs';
 import type { EtcdAccess } from '../node/etcd.js';
 import { crashpoint } from '../ops/crashpoint.js';
 import { putMemberBack, restoreStamp } from '../ops/etcd-member-back.js';
@@ -17,6 +18,7 @@ import {
   snapshotStatus,
   toolText,
 } from '../ops/etcd-restore.js';
+import { bytes } from '../ops/snapshot-space.js';
 import { readEtcdCluster } from '../sources/etcd/cluster.js';
 import { checkSnapshotFile } from '../sources/etcd/snapshot-file.js';
 import type { RuntimeChoice } from '../sources/runtime/detect.js';
@@ -62,6 +64,8 @@ export function toolsText(t: ToolSources): string {
 
 interface RestoreState {
   tool: RestoreTool | null;
+  /** etcd passed its gate on the restored data. */
+  etcdHealthy: boolean;
   snapshotRevision: number | null;
   aside: string | null;
   member: string | null;
@@ -72,6 +76,9 @@ interface RestoreState {
 
 type RestoreStep = Step<EtcdRestoreParams, RestoreState>;
 
+/** etcd preallocates each WAL file to 64 MB (wal.SegmentSizeBytes). */
+const WAL_SEGMENT_BYTES = 64 * 1000 * 1000;
+
 const checkStep: RestoreStep = {
   id: 'check-snapshot',
   describe: (p) =>
@@ -81,6 +88,8 @@ const checkStep: RestoreStep = {
       const file = checkSnapshotFile(p.file);
       if (file.problem)
         return { ok: false, text: `${escapeName(p.file)}: ${file.problem}. Nothing was changed` };
+      const room = restoreRoom(p.dataDir, file.size);
+      if (room) return { ok: false, text: `${room}. Nothing was changed` };
       const tool =
         (p.tools.image &&
           (await imageRestoreTool(p.tools.image.runtime, p.tools.image.image, p.tools.logDir))) ??
@@ -221,7 +230,26 @@ function startStep(
   };
 }
 
+/**
+ * What a restore writes beside the old data: the database (the snapshot's size) and etcd's WAL, which it
+ * preallocates 64 MiB at a time (a file and its .tmp). Null when there is room; else why not.
+ */
+export function restoreRoom(dataDir: string, snapshotBytes: number): string | null {
+  const needed = snapshotBytes + 2 * WAL_SEGMENT_BYTES + 16 * 1024 ** 2;
+  const st = statfsSync(dataDir);
+  const free = st.bavail * st.bsize;
+  if (free >= needed) return null;
+  return `${escapeName(dataDir)} has ${bytes(free)} free and the restore writes about ${bytes(needed)} beside the old data (the database and etcd's preallocated WAL): make room on that file system (older member.breakglass-* directories can be moved elsewhere; never etcd's own files)`;
+}
+
 async function etcdGate(ctx: StepContext, p: EtcdRestoreParams, state: RestoreState): Promise<StepResult> {
+  if (!state.restored) {
+    state.etcdHealthy = false;
+    return {
+      ok: true,
+      detail: 'back on its own data, as before this run (not waited for: nothing was restored)',
+    };
+  }
   if (!(await waitForPod(ctx, p.etcd, 'running', p.gateSeconds)))
     return { ok: false, text: `etcd did not start within ${p.gateSeconds} s` };
   const deadline = Date.now() + p.gateSeconds * 1000;
@@ -230,11 +258,13 @@ async function etcdGate(ctx: StepContext, p: EtcdRestoreParams, state: RestoreSt
     try {
       const c = await readEtcdCluster(p.access, { timeoutMs: 2_000 });
       const revisionOk = !state.restored || c.self.revision >= (state.snapshotRevision ?? 0);
-      if (c.quorum && c.self.leader !== '0' && revisionOk)
+      if (c.quorum && c.self.leader !== '0' && revisionOk) {
+        state.etcdHealthy = true;
         return {
           ok: true,
           detail: `etcd answers: leader, quorum, revision ${c.self.revision}, cluster ${c.self.clusterId}`,
         };
+      }
       last = !revisionOk
         ? `revision ${c.self.revision}, below the snapshot's ${state.snapshotRevision}`
         : (c.quorumError ?? 'no leader yet');
@@ -246,7 +276,13 @@ async function etcdGate(ctx: StepContext, p: EtcdRestoreParams, state: RestoreSt
   return { ok: false, text: `etcd did not become healthy within ${p.gateSeconds} s: ${last}` };
 }
 
-async function apiserverGate(ctx: StepContext, p: EtcdRestoreParams): Promise<StepResult> {
+async function apiserverGate(
+  ctx: StepContext,
+  p: EtcdRestoreParams,
+  state: RestoreState,
+): Promise<StepResult> {
+  // Without a healthy etcd the API server cannot be ready: its manifest is back, nothing to wait for.
+  if (!state.etcdHealthy) return { ok: true, detail: 'back in place (etcd is not healthy: not waited for)' };
   if (await waitForPod(ctx, p.apiserver!, 'healthy', p.gateSeconds)) return { ok: true };
   return { ok: false, text: `the API server did not answer its probe within ${p.gateSeconds} s` };
 }
@@ -271,6 +307,7 @@ export const etcdRestore: Procedure<EtcdRestoreParams, RestoreState> = {
   ],
   start: () => ({
     tool: null,
+    etcdHealthy: false,
     snapshotRevision: null,
     aside: null,
     member: null,

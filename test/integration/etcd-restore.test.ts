@@ -40,13 +40,18 @@ describe('breakglass etcd restore on the lab', {
     }).stdout.trim();
   const asideDirs = () => fs.readdirSync(dataDir()).filter((n) => n.startsWith('member.'));
   let snapshot = '';
+  let clusterId = '';
+  const clusterIdNow = () => breakglassJson<{ clusterId: string }>(['etcd', ...flags()]).json.clusterId;
 
   before(async () => {
     await labHealthy(l.portOffset, 120_000);
+    // A run cut short may have left its keys: the snapshot must not hold "after".
+    etcdctl(['del', '--prefix', '/breakglass-test/restore/']);
     assert.equal(etcdctl(['put', '/breakglass-test/restore/before', 'kept']).status, 0);
     const snap = breakglassJson<{ ok: boolean; path: string }>(['snapshot', ...flags()]);
     assert.equal(snap.result.status, 0, snap.result.stderr);
     snapshot = snap.json.path;
+    clusterId = clusterIdNow();
     assert.equal(etcdctl(['put', '/breakglass-test/restore/after', 'lost']).status, 0);
   });
   after(async () => {
@@ -56,79 +61,93 @@ describe('breakglass etcd restore on the lab', {
     etcdctl(['del', '--prefix', '/breakglass-test/restore/']);
   });
 
-  const lose = async () => {
+  /** What a test left beside etcd's data (the lab's disk is small): after its checks. */
+  const cleanAside = () => {
+    for (const name of asideDirs()) fs.rmSync(path.join(dataDir(), name), { recursive: true, force: true });
+  };
+  /** etcd's data lost for the test's body; healed after it whatever happened, and what it left beside removed. */
+  const withLostData = async (body: () => Promise<void>) => {
     await labFault(l.dir, 'etcd-data-lost', quiet);
-    assert.notEqual(etcdctl(['endpoint', 'health']).status, 0, 'etcd does not answer');
+    try {
+      assert.notEqual(etcdctl(['endpoint', 'health']).status, 0, 'etcd does not answer');
+      await body();
+    } finally {
+      await labHeal(l.dir, 'etcd-data-lost', quiet);
+      cleanAside();
+    }
   };
 
   test('data lost: etcd says it does not answer; the restore brings the snapshot back, the old data kept', async () => {
-    await lose();
-    const seen = breakglass(['etcd', ...flags()]);
-    assert.equal(seen.status, 1);
-    assert.match(seen.stderr, /etcd does not answer on https:\/\/127\.0\.0\.1:\d+/);
-    assert.doesNotMatch(seen.stderr, /unexpected error/);
+    await withLostData(async () => {
+      const seen = breakglass(['etcd', ...flags()]);
+      assert.equal(seen.status, 1);
+      assert.match(seen.stderr, /etcd does not answer on https:\/\/127\.0\.0\.1:\d+/);
+      assert.doesNotMatch(seen.stderr, /unexpected error/);
 
-    const before = asideDirs();
-    const r = breakglass(['etcd', 'restore', snapshot, '--yes', ...flags()], { timeout: 600_000 });
-    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-    assert.equal(value('/breakglass-test/restore/before'), 'kept');
-    assert.equal(value('/breakglass-test/restore/after'), '', 'written after the snapshot: gone');
-    await until('the API server ready', () => readyz() === 'ok', { timeoutMs: 60_000, intervalMs: 500 });
-    const kept = asideDirs().filter((n) => !before.includes(n));
-    assert.equal(kept.length, 1, `one member.breakglass-<time>: ${kept}`);
-    assert.match(kept[0]!, /^member\.breakglass-\d{8}T\d{6}Z$/);
-    // The lost data itself, as the fault left it (its database zeroed), not a copy.
-    const db = fs.readFileSync(path.join(dataDir(), kept[0]!, 'snap/db'));
-    assert.ok(db.length > 0 && db.every((b) => b === 0), 'the zeroed database, moved aside whole');
-    for (const file of ['etcd.yaml', 'kube-apiserver.yaml'])
-      assert.ok(fs.existsSync(path.join(manifests(), file)), `${file} back in the manifest directory`);
-    await labHeal(l.dir, 'etcd-data-lost', quiet);
+      const before = asideDirs();
+      const r = breakglass(['etcd', 'restore', snapshot, '--yes', ...flags()], { timeout: 600_000 });
+      assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+      assert.equal(value('/breakglass-test/restore/before'), 'kept');
+      assert.equal(value('/breakglass-test/restore/after'), '', 'written after the snapshot: gone');
+      // Not "a new cluster ID" (shared/reference/recovery.md): etcd derives it from the members' names,
+      // peer URLs and --initial-cluster-token, which the restore keeps.
+      assert.equal(clusterIdNow(), clusterId);
+      await until('the API server ready', () => readyz() === 'ok', { timeoutMs: 60_000, intervalMs: 500 });
+      const kept = asideDirs().filter((n) => !before.includes(n));
+      assert.equal(kept.length, 1, `one member.breakglass-<time>: ${kept}`);
+      assert.match(kept[0]!, /^member\.breakglass-\d{8}T\d{6}Z$/);
+      // The lost data itself, as the fault left it (its database zeroed), not a copy.
+      const db = fs.readFileSync(path.join(dataDir(), kept[0]!, 'snap/db'));
+      assert.ok(db.length > 0 && db.every((b) => b === 0), 'the zeroed database, moved aside whole');
+      for (const file of ['etcd.yaml', 'kube-apiserver.yaml'])
+        assert.ok(fs.existsSync(path.join(manifests(), file)), `${file} back in the manifest directory`);
+    });
   });
 
   test("no etcd tool on the host: etcd's own, from its image through containerd, restores", async () => {
-    await lose();
-    // Every command of the host's PATH but etcdctl and etcdutl, as on a kubeadm master.
-    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-path-'));
-    try {
-      for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
-        for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-          const link = path.join(bin, name);
-          if (name !== 'etcdctl' && name !== 'etcdutl' && !fs.existsSync(link))
-            fs.symlinkSync(path.join(dir, name), link);
+    await withLostData(async () => {
+      // Every command of the host's PATH but etcdctl and etcdutl, as on a kubeadm master.
+      const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-path-'));
+      try {
+        for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+          for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+            const link = path.join(bin, name);
+            if (name !== 'etcdctl' && name !== 'etcdutl' && !fs.existsSync(link))
+              fs.symlinkSync(path.join(dir, name), link);
+          }
         }
+        const r = breakglass(['etcd', 'restore', snapshot, '--yes', '--json', ...flags()], {
+          timeout: 600_000,
+          env: { ...process.env, PATH: bin },
+        });
+        assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+        assert.match(
+          r.stdout,
+          /etcd's tool: etcdctl in registry\.k8s\.io\/etcd:3\.5\.15-0 \(through the runtime\)/,
+        );
+      } finally {
+        fs.rmSync(bin, { recursive: true, force: true });
       }
-      const r = breakglass(['etcd', 'restore', snapshot, '--yes', '--json', ...flags()], {
-        timeout: 600_000,
-        env: { ...process.env, PATH: bin },
-      });
-      assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-      assert.match(
-        r.stdout,
-        /etcd's tool: etcdctl in registry\.k8s\.io\/etcd:3\.5\.15-0 \(through the runtime\)/,
+      assert.equal(value('/breakglass-test/restore/before'), 'kept');
+      assert.equal(value('/breakglass-test/restore/after'), '');
+      await until('the API server ready', () => readyz() === 'ok', { timeoutMs: 60_000, intervalMs: 500 });
+      // The one-off container and its sandbox are gone from the runtime.
+      const left = spawnSync(
+        'ctr',
+        [
+          '--address',
+          path.join(l.dir, 'containerd.sock'),
+          '-n',
+          'k8s.io',
+          'containers',
+          'ls',
+          '-q',
+          'labels."breakglass.run-once"==true',
+        ],
+        { encoding: 'utf8' },
       );
-    } finally {
-      fs.rmSync(bin, { recursive: true, force: true });
-    }
-    assert.equal(value('/breakglass-test/restore/before'), 'kept');
-    assert.equal(value('/breakglass-test/restore/after'), '');
-    await until('the API server ready', () => readyz() === 'ok', { timeoutMs: 60_000, intervalMs: 500 });
-    // The one-off container and its sandbox are gone from the runtime.
-    const left = spawnSync(
-      'ctr',
-      [
-        '--address',
-        path.join(l.dir, 'containerd.sock'),
-        '-n',
-        'k8s.io',
-        'containers',
-        'ls',
-        '-q',
-        'labels."breakglass.run-once"==true',
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.equal(left.stdout.trim(), '', 'no run-once container left');
-    await labHeal(l.dir, 'etcd-data-lost', quiet);
+      assert.equal(left.stdout.trim(), '', 'no run-once container left');
+    });
   });
 
   test("the host's etcdctl reads the snapshot as etcd's tool in the image does", async () => {
@@ -142,70 +161,88 @@ describe('breakglass etcd restore on the lab', {
     );
   });
 
-  test('kill -9 after the data moved aside: recover puts the old data and the manifests back', async () => {
-    await lose();
-    const killed = breakglass(['etcd', 'restore', snapshot, '--yes', ...flags()], {
-      timeout: 600_000,
-      env: { ...process.env, BREAKGLASS_CRASHPOINT: 'restore-after-aside' },
+  test("no room on etcd's disk for the restore: refused before anything stops, nothing touched", async () => {
+    await withLostData(async () => {
+      await labFault(l.dir, 'etcd-disk-full', quiet);
+      try {
+        const member = fs.readdirSync(path.join(dataDir(), 'member')).sort();
+        const r = breakglass(['etcd', 'restore', snapshot, '--yes', ...flags()], { timeout: 300_000 });
+        assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
+        assert.match(`${r.stdout}${r.stderr}`, /free and the restore writes about .* beside the old data/);
+        assert.deepEqual(fs.readdirSync(path.join(dataDir(), 'member')).sort(), member);
+        assert.deepEqual(asideDirs(), []);
+        for (const file of ['etcd.yaml', 'kube-apiserver.yaml'])
+          assert.ok(fs.existsSync(path.join(manifests(), file)), `${file} never moved`);
+      } finally {
+        await labHeal(l.dir, 'etcd-disk-full', quiet);
+      }
     });
-    assert.equal(killed.status, 1, `${killed.stdout}${killed.stderr}`);
-    assert.ok(!fs.existsSync(path.join(dataDir(), 'member')), 'killed with the old data aside');
-    const recovered = breakglass(['recover', ...flags()]);
-    assert.equal(recovered.status, 0, `${recovered.stdout}${recovered.stderr}`);
-    assert.match(recovered.stdout, /put back as .*member/);
-    const db = fs.readFileSync(path.join(dataDir(), 'member/snap/db'));
-    assert.ok(
-      db.every((b) => b === 0),
-      'the old (lost) data in place again, as before the restore',
-    );
-    for (const file of ['etcd.yaml', 'kube-apiserver.yaml'])
-      assert.ok(fs.existsSync(path.join(manifests(), file)), `${file} back`);
-    // The restore can run again to its end.
-    const again = breakglass(['etcd', 'restore', snapshot, '--yes', ...flags()], { timeout: 600_000 });
-    assert.equal(again.status, 0, `${again.stdout}\n${again.stderr}`);
-    assert.equal(value('/breakglass-test/restore/before'), 'kept');
-    await labHeal(l.dir, 'etcd-data-lost', quiet);
+  });
+
+  test('kill -9 after the data moved aside: recover puts the old data and the manifests back', async () => {
+    await withLostData(async () => {
+      const killed = breakglass(['etcd', 'restore', snapshot, '--yes', ...flags()], {
+        timeout: 600_000,
+        env: { ...process.env, BREAKGLASS_CRASHPOINT: 'restore-after-aside' },
+      });
+      assert.equal(killed.status, 1, `${killed.stdout}${killed.stderr}`);
+      assert.ok(!fs.existsSync(path.join(dataDir(), 'member')), 'killed with the old data aside');
+      const recovered = breakglass(['recover', ...flags()]);
+      assert.equal(recovered.status, 0, `${recovered.stdout}${recovered.stderr}`);
+      assert.match(recovered.stdout, /put back as .*member/);
+      const db = fs.readFileSync(path.join(dataDir(), 'member/snap/db'));
+      assert.ok(
+        db.every((b) => b === 0),
+        'the old (lost) data in place again, as before the restore',
+      );
+      for (const file of ['etcd.yaml', 'kube-apiserver.yaml'])
+        assert.ok(fs.existsSync(path.join(manifests(), file)), `${file} back`);
+      // The restore can run again to its end.
+      const again = breakglass(['etcd', 'restore', snapshot, '--yes', ...flags()], { timeout: 600_000 });
+      assert.equal(again.status, 0, `${again.stdout}\n${again.stderr}`);
+      assert.equal(value('/breakglass-test/restore/before'), 'kept');
+    });
   });
 
   test('kill -9 between the restore and its record: recover puts the old data back, the restored kept beside', async () => {
-    await lose();
-    const before = asideDirs();
-    const killed = breakglass(['etcd', 'restore', snapshot, '--yes', ...flags()], {
-      timeout: 600_000,
-      env: { ...process.env, BREAKGLASS_CRASHPOINT: 'restore-after-restore' },
+    await withLostData(async () => {
+      const before = asideDirs();
+      const killed = breakglass(['etcd', 'restore', snapshot, '--yes', ...flags()], {
+        timeout: 600_000,
+        env: { ...process.env, BREAKGLASS_CRASHPOINT: 'restore-after-restore' },
+      });
+      assert.equal(killed.status, 1, `${killed.stdout}${killed.stderr}`);
+      const recovered = breakglass(['recover', ...flags()]);
+      assert.equal(recovered.status, 0, `${recovered.stdout}${recovered.stderr}`);
+      const db = fs.readFileSync(path.join(dataDir(), 'member/snap/db'));
+      assert.ok(
+        db.every((b) => b === 0),
+        'the record said not restored yet: the old data is back',
+      );
+      const kept = asideDirs().filter((n) => !before.includes(n));
+      assert.ok(
+        kept.some((n) => /^member\.restore-failed-breakglass-/.test(n)),
+        `the restored data kept: ${kept}`,
+      );
     });
-    assert.equal(killed.status, 1, `${killed.stdout}${killed.stderr}`);
-    const recovered = breakglass(['recover', ...flags()]);
-    assert.equal(recovered.status, 0, `${recovered.stdout}${recovered.stderr}`);
-    const db = fs.readFileSync(path.join(dataDir(), 'member/snap/db'));
-    assert.ok(
-      db.every((b) => b === 0),
-      'the record said not restored yet: the old data is back',
-    );
-    const kept = asideDirs().filter((n) => !before.includes(n));
-    assert.ok(
-      kept.some((n) => /^member\.restore-failed-breakglass-/.test(n)),
-      `the restored data kept: ${kept}`,
-    );
-    await labHeal(l.dir, 'etcd-data-lost', quiet);
   });
 
   test('kill -9 once the restore is recorded: recover keeps the restored data and puts the manifests back', async () => {
-    await lose();
-    const killed = breakglass(['etcd', 'restore', snapshot, '--yes', ...flags()], {
-      timeout: 600_000,
-      env: { ...process.env, BREAKGLASS_CRASHPOINT: 'restore-after-record' },
+    await withLostData(async () => {
+      const killed = breakglass(['etcd', 'restore', snapshot, '--yes', ...flags()], {
+        timeout: 600_000,
+        env: { ...process.env, BREAKGLASS_CRASHPOINT: 'restore-after-record' },
+      });
+      assert.equal(killed.status, 1, `${killed.stdout}${killed.stderr}`);
+      const recovered = breakglass(['recover', ...flags()]);
+      assert.equal(recovered.status, 0, `${recovered.stdout}${recovered.stderr}`);
+      await until('etcd on the restored data', () => value('/breakglass-test/restore/before') === 'kept', {
+        timeoutMs: 120_000,
+        intervalMs: 1_000,
+      });
+      assert.equal(value('/breakglass-test/restore/after'), '');
+      await until('the API server ready', () => readyz() === 'ok', { timeoutMs: 60_000, intervalMs: 500 });
     });
-    assert.equal(killed.status, 1, `${killed.stdout}${killed.stderr}`);
-    const recovered = breakglass(['recover', ...flags()]);
-    assert.equal(recovered.status, 0, `${recovered.stdout}${recovered.stderr}`);
-    await until('etcd on the restored data', () => value('/breakglass-test/restore/before') === 'kept', {
-      timeoutMs: 120_000,
-      intervalMs: 1_000,
-    });
-    assert.equal(value('/breakglass-test/restore/after'), '');
-    await until('the API server ready', () => readyz() === 'ok', { timeoutMs: 60_000, intervalMs: 500 });
-    await labHeal(l.dir, 'etcd-data-lost', quiet);
   });
 });
 
