@@ -80,6 +80,36 @@ describe('breakglass etcd reclaim on the lab', {
     await labHeal(l.dir, 'etcd-nospace', quiet);
   });
 
+  test('defrag and disarm alone: refused while the history fills the quota; after a compaction they do it', async () => {
+    await labFault(l.dir, 'etcd-nospace', quiet);
+    try {
+      const disarm = breakglass(['etcd', 'disarm', '--yes', ...flags()], { timeout: 120_000 });
+      assert.equal(disarm.status, 1, disarm.stdout);
+      assert.match(
+        disarm.stdout,
+        /the database is still .* over its .* quota: disarmed now, NOSPACE would be raised again at once/,
+      );
+      assert.match(alarms(), /alarm:NOSPACE/, 'not disarmed');
+      // Defragmenting alone frees nothing the history holds: etcd still refuses the write check.
+      const defrag = breakglass(['etcd', 'defrag', '--yes', ...flags()], { timeout: 300_000 });
+      assert.equal(defrag.status, 1, defrag.stdout);
+      assert.match(defrag.stdout, /etcd still refuses a write: .*(database space exceeded|no space)/);
+      // By hand, the step these two do not take: then each does its part.
+      const status = JSON.parse(etcdctl(['endpoint', 'status', '-w', 'json']).stdout) as {
+        Status: { header: { revision: number } };
+      }[];
+      assert.equal(etcdctl(['compact', String(status[0]!.Status.header.revision)]).status, 0);
+      const defragged = breakglass(['etcd', 'defrag', '--yes', ...flags()], { timeout: 300_000 });
+      assert.equal(defragged.status, 1, 'still armed: the write check fails');
+      const disarmed = breakglass(['etcd', 'disarm', '--yes', ...flags()], { timeout: 120_000 });
+      assert.equal(disarmed.status, 0, `${disarmed.stdout}${disarmed.stderr}`);
+      assert.equal(alarms(), '');
+      assert.equal(writeWorks().status, 0);
+    } finally {
+      await labHeal(l.dir, 'etcd-nospace', quiet);
+    }
+  });
+
   for (const point of ['etcd-after-compact', 'etcd-after-defrag']) {
     test(`kill -9 ${point}: recover ends the record, the reclaim runs again to the end`, async () => {
       await labFault(l.dir, 'etcd-nospace', quiet);

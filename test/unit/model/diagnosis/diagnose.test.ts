@@ -403,3 +403,13 @@ test("a certificate that is not for its key is the cause of its pod's crash loop
     JSON.stringify(findings, null, 2),
   );
 });
+
+test('etcd without a leader or quorum: the cause, with the linearizable read that failed as evidence', () => {
+  const view = { ...healthyView(), leader: null, quorum: false, quorumError: 'no answer to Range in time' };
+  const [f] = diagnose({ ...doctorNode(), etcd: etcdWord({ view, members: 1 }) });
+  assert.equal(f!.code, 'etcd-no-quorum');
+  assert.equal(f!.severity, 'error');
+  assert.match(f!.title, /it has no leader, so the API server fails/);
+  assert.ok(f!.evidence.some((e) => /a linearizable read: no answer to Range in time/.test(e.text)));
+  assert.match(f!.fix.text, /a single member without a leader/);
+});
