@@ -123,7 +123,8 @@ export function runtimeCauses({ facts }: DoctorInput): Cause[] {
 
 const LOW_FREE_PCT = 10; // kubelet's default hard eviction threshold, nodefs.available<10%
 const FULL_FREE_PCT = 5;
-const FULL_FREE_BYTES = 256 * 1024 * 1024;
+/** Less than two of etcd's WAL files (it preallocates 64 MB each): full whatever the percentage. */
+const FULL_FREE_BYTES = 128 * 1024 * 1024;
 
 /** File systems of /, /var/lib/etcd, /var/lib/kubelet, /var/log nearly full: one finding per device. */
 export function diskCauses({ facts }: DoctorInput): Cause[] {

@@ -413,3 +413,38 @@ test('etcd without a leader or quorum: the cause, with the linearizable read tha
   assert.ok(f!.evidence.some((e) => /a linearizable read: no answer to Range in time/.test(e.text)));
   assert.match(f!.fix.text, /a single member without a leader/);
 });
+
+test("etcd's file system: full under two WAL files' room or 5 %; 217 MiB of 487 free is neither (etcd's quota is not its disk)", () => {
+  const MIB = 1024 ** 2;
+  const withEtcdFs = (availableBytes: number, totalBytes: number) => {
+    const input = doctorNode();
+    const usedPct = (100 * (totalBytes - availableBytes)) / totalBytes;
+    const fs = {
+      label: '/var/lib/etcd',
+      ok: true as const,
+      devNum: '7:0',
+      totalBytes,
+      availableBytes,
+      usedPct,
+      inodesTotal: 1000,
+      inodesFree: 900,
+      inodesUsedPct: 10,
+    };
+    const vitals = { at: new Date(NOW), filesystems: [fs] } as unknown as NonNullable<
+      typeof input.facts.vitals.value
+    >;
+    return diagnose({
+      ...input,
+      facts: { ...input.facts, vitals: { value: vitals, error: null, at: NOW } },
+    }).filter((f) => f.code.includes('disk'));
+  };
+  assert.deepEqual(withEtcdFs(217 * MIB, 487 * MIB), []);
+  assert.deepEqual(
+    withEtcdFs(100 * MIB, 487 * MIB).map((f) => [f.code, f.severity]),
+    [['etcd-disk-full', 'error']],
+  );
+  assert.deepEqual(
+    withEtcdFs(400 * MIB, 10 * 1024 * MIB).map((f) => [f.code, f.severity]),
+    [['etcd-disk-full', 'error']],
+  );
+});
