@@ -42,10 +42,14 @@ export function isEtcdPod(pod: PodManifest): boolean {
   return pod.containers.some((c) => c.name === 'etcd' || /(^|\/)etcd$/.test(c.argv[0] ?? ''));
 }
 
+/** The flags of etcd's own container in its pod (kubeadm's is named etcd; else the first). */
+export function etcdFlagsOf(pod: PodManifest): Record<string, string> {
+  return pod.containers.find((c) => c.name === 'etcd')?.flags ?? pod.containers[0]?.flags ?? {};
+}
+
 /** etcd's --listen-metrics-urls (kubeadm: http://127.0.0.1:2381), as its manifest gives it; '' when unset. */
 export function etcdMetricsFlag(pod: PodManifest): string {
-  const flags = pod.containers.find((c) => c.name === 'etcd')?.flags ?? pod.containers[0]?.flags ?? {};
-  return flags['listen-metrics-urls'] ?? '';
+  return etcdFlagsOf(pod)['listen-metrics-urls'] ?? '';
 }
 
 /** How breakglass reaches this node's etcd member: its client URL and the certificates kubeadm leaves. */
@@ -68,7 +72,7 @@ export interface EtcdAccess {
  * kubeadm makes for health checks (pki/etcd/healthcheck-client), else the API server's.
  */
 export function etcdAccess(pod: PodManifest, pkiDir: string, exists: (file: string) => boolean): EtcdAccess {
-  const flags = pod.containers.find((c) => c.name === 'etcd')?.flags ?? pod.containers[0]?.flags ?? {};
+  const flags = etcdFlagsOf(pod);
   const listen = splitUrls(flags['listen-client-urls']);
   const advertise = splitUrls(
     flags['advertise-client-urls'] ?? pod.annotations['kubeadm.kubernetes.io/etcd.advertise-client-urls'],

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { etcdQuota } from '../model/etcd-cluster.js';
 import type { NodeFacts } from '../model/facts.js';
 import type { NodeModel } from '../model/node.js';
-import { etcdAccess, findEtcdPod } from '../node/etcd.js';
+import { etcdAccess, etcdFlagsOf, findEtcdPod } from '../node/etcd.js';
 import { findRestoreTool } from '../ops/etcd-restore.js';
 import type { PodManifest } from '../sources/manifests/types.js';
 import { chooseRuntime } from '../sources/runtime/detect.js';
@@ -28,10 +28,6 @@ export function localEtcd(facts: NodeFacts): PodManifest {
       'etcd',
     );
   return pod;
-}
-
-export function etcdFlagsOf(pod: PodManifest): Record<string, string> {
-  return pod.containers.find((c) => c.name === 'etcd')?.flags ?? pod.containers[0]?.flags ?? {};
 }
 
 export function etcdMaintenanceParams(facts: NodeFacts, keepSnapshots: number): EtcdMaintenanceParams {

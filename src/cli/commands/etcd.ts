@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { EtcdError } from '../../clients/etcd.js';
 import { type EtcdView, etcdProblems, etcdQuota, etcdView } from '../../model/etcd-cluster.js';
 import { manifestDirsOf } from '../../node/discover.js';
-import { etcdAccess, findEtcdPod } from '../../node/etcd.js';
+import { etcdAccess, etcdFlagsOf, findEtcdPod } from '../../node/etcd.js';
 import { DEFAULT_KEPT_SNAPSHOTS } from '../../ops/etcd-snapshot.js';
 import { bytes } from '../../ops/snapshot-space.js';
 import { etcdDefrag, etcdDisarm, etcdReclaim } from '../../procedures/etcd-maintenance.js';
@@ -87,7 +87,7 @@ async function show(args: CliArgs, io: Io): Promise<number> {
       'etcd',
     );
   const access = etcdAccess(pod, layout.pki.value, (f) => fs.existsSync(f));
-  const flags = pod.containers.find((c) => c.name === 'etcd')?.flags ?? pod.containers[0]?.flags ?? {};
+  const flags = etcdFlagsOf(pod);
   let cluster: Awaited<ReturnType<typeof readEtcdCluster>>;
   try {
     cluster = await readEtcdCluster(access);

@@ -7,7 +7,7 @@ import { isFailing } from '../../model/diagnosis/cause.js';
 import type { CrashLog, DoctorInput } from '../../model/diagnosis/types.js';
 import { etcdProblems, etcdQuota, etcdView } from '../../model/etcd-cluster.js';
 import { nodeModel } from '../../model/node.js';
-import { etcdAccess, findEtcdPod } from '../../node/etcd.js';
+import { etcdAccess, etcdFlagsOf, findEtcdPod } from '../../node/etcd.js';
 import { readEtcdCluster } from '../../sources/etcd/cluster.js';
 import { errnoMessage } from '../../util/errors.js';
 import type { Feed, FeedHost } from '../feed.js';
@@ -102,7 +102,7 @@ async function readEtcdWord(host: FeedHost): Promise<DoctorInput['etcd']> {
   const pod = findEtcdPod(s.dirs.manifests, holding);
   if (!pod) return null;
   const at = new Date().toISOString();
-  const flags = pod.containers.find((c) => c.name === 'etcd')?.flags ?? pod.containers[0]?.flags ?? {};
+  const flags = etcdFlagsOf(pod);
   const quota = etcdQuota(flags['quota-backend-bytes']);
   try {
     const access = etcdAccess(pod, s.layout.pki.value, (f) => fs.existsSync(f));
