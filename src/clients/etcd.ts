@@ -175,14 +175,16 @@ export class EtcdClient {
     return r.alarms.map((a) => ({ memberId: a.memberID, alarm: a.alarm }));
   }
 
-  /** Switches an alarm off (Maintenance.Alarm DEACTIVATE; needs quorum). The alarms left after it. */
-  async disarm(alarm: EtcdAlarm): Promise<EtcdAlarm[]> {
-    const r = await this.call<{ alarms: { memberID: string; alarm: EtcdAlarm['alarm'] }[] }>(
-      this.maintenance,
-      'Alarm',
-      { action: 'DEACTIVATE', memberID: alarm.memberId, alarm: alarm.alarm },
-    );
-    return r.alarms.map((a) => ({ memberId: a.memberID, alarm: a.alarm }));
+  /**
+   * Switches an alarm off (Maintenance.Alarm DEACTIVATE; needs quorum). etcd's answer names the alarm
+   * switched off, not the ones left, so it is not returned: `alarms()` tells those.
+   */
+  async disarm(alarm: EtcdAlarm): Promise<void> {
+    await this.call(this.maintenance, 'Alarm', {
+      action: 'DEACTIVATE',
+      memberID: alarm.memberId,
+      alarm: alarm.alarm,
+    });
   }
 
   /** Maintenance.Defragment of this member only: it serves nothing while it runs. */

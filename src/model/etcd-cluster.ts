@@ -67,6 +67,23 @@ export interface EtcdProblem {
 }
 
 /** `--quota-backend-bytes` as etcd reads it: unset, 0 or negative is the default. */
+/** etcd's default --max-request-bytes: the largest write it takes. */
+export const ETCD_DEFAULT_MAX_REQUEST = 1.5 * 1024 ** 2;
+
+/**
+ * Whether etcd has room for writes again if NOSPACE were disarmed. etcd refuses a write, and raises the
+ * alarm, when its file's size plus the write's would reach the quota, so a database just under its quota
+ * still fills at the next large object: room for two of its largest requests is asked for.
+ */
+export function roomUnderQuota(dbSize: number, quota: number, maxRequestBytes: number): boolean {
+  return dbSize + 2 * maxRequestBytes <= quota;
+}
+
+export function etcdMaxRequest(flag: string | undefined): number {
+  const n = Number(flag);
+  return Number.isFinite(n) && n > 0 ? n : ETCD_DEFAULT_MAX_REQUEST;
+}
+
 export function etcdQuota(flag: string | undefined): number {
   const n = Number(flag);
   return Number.isFinite(n) && n > 0 ? n : ETCD_DEFAULT_QUOTA;

@@ -87,10 +87,9 @@ export async function disarmNospace(
   checkMayChange(ctx, "disarm etcd's NOSPACE alarm");
   return withClient(ctx, 10_000, async (client) => {
     const raised = (await client.alarms()).filter((a) => a.alarm === 'NOSPACE');
-    let left = await client.alarms();
     for (const alarm of raised) {
       try {
-        left = await client.disarm(alarm);
+        await client.disarm(alarm);
       } catch (err) {
         audit(
           ctx,
@@ -102,6 +101,7 @@ export async function disarmNospace(
       }
       audit(ctx, 'etcd-disarm', 'ok', `${alarm.alarm} of member ${alarm.memberId}`);
     }
+    const left = await client.alarms();
     return { disarmed: raised, left: left.filter((a) => a.alarm !== 'NONE') };
   });
 }

@@ -3,6 +3,7 @@
 // under its quota (the step people forget), and checks that a write goes through. `etcd defrag` and
 // `etcd disarm` are those steps alone, for the operator who knows. Each step can run again: a resumed
 // run compacts nothing twice, a second defragment only takes time, a disarm with no alarm does nothing.
+import { roomUnderQuota } from '../model/etcd-cluster.js';
 import type { EtcdAccess } from '../node/etcd.js';
 import { bytes } from '../ops/snapshot-space.js';
 import { readEtcdCluster } from '../sources/etcd/cluster.js';
@@ -14,6 +15,8 @@ export interface EtcdMaintenanceParams {
   access: EtcdAccess;
   /** --quota-backend-bytes from the manifest, else etcd's 2 GiB. */
   quota: number;
+  /** --max-request-bytes from the manifest, else etcd's 1.5 MiB. */
+  maxRequestBytes: number;
   /** The voting members etcd's --initial-cluster names (1 for a single member). */
   members: number;
   keepSnapshots: number;
@@ -62,10 +65,10 @@ const disarmStep: MaintenanceStep = {
   run: async (ctx, p) => {
     try {
       const cluster = await readEtcdCluster(p.access);
-      if (cluster.self.dbSize >= p.quota) {
+      if (!roomUnderQuota(cluster.self.dbSize, p.quota, p.maxRequestBytes)) {
         return {
           ok: false,
-          text: `the database is still ${bytes(cluster.self.dbSize)}, over its ${bytes(p.quota)} quota: disarmed now, NOSPACE would be raised again at once. Delete what fills it (an Event flood, a runaway controller's objects) through the API server, or raise --quota-backend-bytes in etcd's manifest (etcd warns above 8 GiB)`,
+          text: `the database is still ${bytes(cluster.self.dbSize)}, at or near its ${bytes(p.quota)} quota (room for less than two ${bytes(p.maxRequestBytes)} writes): disarmed now, NOSPACE would be raised again at once. Delete what fills it (an Event flood, a runaway controller's objects) through the API server, or raise --quota-backend-bytes in etcd's manifest (etcd warns above 8 GiB)`,
         };
       }
       const r = await ctx.ops.etcd(p.access).disarmNospace();

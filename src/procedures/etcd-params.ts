@@ -2,7 +2,7 @@
 // or disabled), how to reach it, its quota and how many members its --initial-cluster names.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { etcdQuota } from '../model/etcd-cluster.js';
+import { etcdMaxRequest, etcdQuota } from '../model/etcd-cluster.js';
 import type { NodeFacts } from '../model/facts.js';
 import type { NodeModel } from '../model/node.js';
 import { etcdAccess, etcdFlagsOf, findEtcdPod } from '../node/etcd.js';
@@ -37,6 +37,7 @@ export function etcdMaintenanceParams(facts: NodeFacts, keepSnapshots: number): 
   return {
     access: etcdAccess(pod, facts.layout.pki.value, (f) => fs.existsSync(f)),
     quota: etcdQuota(flags['quota-backend-bytes']),
+    maxRequestBytes: etcdMaxRequest(flags['max-request-bytes']),
     members: Math.max(1, initial.length),
     keepSnapshots,
     defragTimeoutMs: DEFRAG_TIMEOUT_MS,

@@ -88,7 +88,7 @@ describe('breakglass etcd reclaim on the lab', {
       assert.equal(disarm.status, 1, disarm.stdout);
       assert.match(
         disarm.stdout,
-        /the database is still .* over its .* quota: disarmed now, NOSPACE would be raised again at once/,
+        /the database is still .* at or near its .* quota .*: disarmed now, NOSPACE would be raised again at once/,
       );
       assert.match(alarms(), /alarm:NOSPACE/, 'not disarmed');
       // Defragmenting alone frees nothing the history holds: etcd still refuses the write check.

@@ -5,9 +5,11 @@ import { nodeAlerts } from '../../../src/model/alerts.js';
 import {
   activeAlarms,
   ETCD_DEFAULT_QUOTA,
+  etcdMaxRequest,
   etcdProblems,
   etcdQuota,
   etcdView,
+  roomUnderQuota,
 } from '../../../src/model/etcd-cluster.js';
 import type { EtcdCluster, PeerAnswer } from '../../../src/sources/etcd/cluster.js';
 import { doctorNode } from '../../helpers/doctor-input.js';
@@ -190,6 +192,23 @@ test('--quota-backend-bytes: unset, 0, negative or junk is the 2 GiB default', (
   assert.equal(etcdQuota('-1'), 2 * 1024 ** 3);
   assert.equal(etcdQuota('lots'), 2 * 1024 ** 3);
   assert.equal(etcdQuota('8589934592'), 8 * 1024 ** 3);
+});
+
+test('disarming NOSPACE needs room for two of the largest writes: a database just under its quota has not', () => {
+  const MiB = 1024 ** 2;
+  const max = etcdMaxRequest(undefined);
+  assert.equal(max, 1.5 * MiB);
+  assert.equal(etcdMaxRequest('10485760'), 10 * MiB);
+  // Seen in CI: NOSPACE raised with the file under its 16 MiB quota (its size plus a 1 MiB write over it).
+  assert.equal(roomUnderQuota(15.2 * MiB, 16 * MiB, max), false);
+  assert.equal(roomUnderQuota(16 * MiB, 16 * MiB, max), false);
+  assert.equal(roomUnderQuota(13 * MiB, 16 * MiB, max), true);
+  assert.equal(
+    roomUnderQuota(4 * MiB, 16 * MiB, 10 * MiB),
+    false,
+    'a larger --max-request-bytes asks more room',
+  );
+  assert.equal(roomUnderQuota(300 * MiB, 2 * 1024 ** 3, max), true);
 });
 
 test('the alerts: NOSPACE says its fix (etcd reclaim); no quorum and no leader have none', () => {
