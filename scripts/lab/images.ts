@@ -72,15 +72,17 @@ export async function ensureLabImages(paths: LabPaths, log: Log): Promise<void> 
       `imported ${missingInContainerd.join(' ')} into containerd ${CRI_NAMESPACE} (${Date.now() - started} ms)`,
     );
   }
-  tagManifestImages(paths);
+  await tagManifestImages(paths);
   fs.rmSync(paths.buildDir, { recursive: true, force: true });
 }
 
 /**
- * The lab's etcd image also under the name its manifest gives (kubeadm's), as a master has it: what
- * breakglass runs etcd's own tools from (etcd restore) finds it by that name through the runtime.
+ * The lab's etcd image also under the name its manifest gives (kubeadm's), in both runtimes, as a master
+ * has it: what breakglass runs etcd's own tools from (etcd restore) finds it by that name.
  */
-function tagManifestImages(paths: LabPaths): void {
+async function tagManifestImages(paths: LabPaths): Promise<void> {
+  if (!(await dockerHasImage(paths, ETCD_IMAGE)))
+    dockerCli(paths.dockerSocket, ['tag', LAB_IMAGES.etcd, ETCD_IMAGE]);
   if (containerdImageNames(paths).includes(ETCD_IMAGE)) return;
   ctr(paths.containerdSocket, [
     '-n',

@@ -43,3 +43,12 @@ export function runningContainers(rt: NodeRuntime, pod: string): string[] {
   );
   return ids.filter((id) => running.has(id));
 }
+
+/** IDs of what breakglass's one-off containers (ops/control/run-once.ts) left in the runtime: none, after. */
+export function runOnceLeft(rt: Pick<NodeRuntime, 'kind' | 'socket'>): string[] {
+  if (rt.kind === 'docker')
+    return outputLines(dockerCli(rt.socket, ['ps', '-aq', '--filter', 'label=breakglass.run-once']));
+  return outputLines(
+    ctr(rt.socket, ['-n', 'k8s.io', 'containers', 'ls', '-q', 'labels."breakglass.run-once"==true']),
+  );
+}

@@ -7,15 +7,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labFault, labHeal } from '../../scripts/lab/lab.js';
 import { labPorts } from '../../scripts/lab/node.js';
 import { findRestoreTool, snapshotStatus } from '../../src/ops/etcd-restore.js';
+import { pathWithout } from '../helpers/host-path.js';
 import { labOrNull } from '../helpers/lab.js';
 import { labEtcdctl } from '../helpers/lab-etcdctl.js';
 import { kubeadmManifest, makeNodeRoot } from '../helpers/node-root.js';
+import { runOnceLeft } from '../helpers/node-runtime.js';
 import { labHealthy } from '../helpers/restart.js';
 import { breakglass, breakglassJson } from '../helpers/run.js';
 import { until } from '../helpers/wait.js';
@@ -106,16 +107,8 @@ describe('breakglass etcd restore on the lab', {
 
   test("no etcd tool on the host: etcd's own, from its image through containerd, restores", async () => {
     await withLostData(async () => {
-      // Every command of the host's PATH but etcdctl and etcdutl, as on a kubeadm master.
-      const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'bg-path-'));
+      const bin = pathWithout(['etcdctl', 'etcdutl']);
       try {
-        for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
-          for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-            const link = path.join(bin, name);
-            if (name !== 'etcdctl' && name !== 'etcdutl' && !fs.existsSync(link))
-              fs.symlinkSync(path.join(dir, name), link);
-          }
-        }
         const r = breakglass(['etcd', 'restore', snapshot, '--yes', '--json', ...flags()], {
           timeout: 600_000,
           env: { ...process.env, PATH: bin },
@@ -132,21 +125,11 @@ describe('breakglass etcd restore on the lab', {
       assert.equal(value('/breakglass-test/restore/after'), '');
       await until('the API server ready', () => readyz() === 'ok', { timeoutMs: 60_000, intervalMs: 500 });
       // The one-off container and its sandbox are gone from the runtime.
-      const left = spawnSync(
-        'ctr',
-        [
-          '--address',
-          path.join(l.dir, 'containerd.sock'),
-          '-n',
-          'k8s.io',
-          'containers',
-          'ls',
-          '-q',
-          'labels."breakglass.run-once"==true',
-        ],
-        { encoding: 'utf8' },
+      assert.deepEqual(
+        runOnceLeft({ kind: 'cri', socket: l.containerdSocket }),
+        [],
+        'no run-once container left',
       );
-      assert.equal(left.stdout.trim(), '', 'no run-once container left');
     });
   });
 

@@ -2,7 +2,6 @@
 // back, the directory it was given mounted at its own path (read-only when asked), and nothing of it
 // left in the runtime after (docker ps -a, ctr containers ls, the CRI's sandboxes).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,6 +10,7 @@ import { criImageName } from '../../../scripts/lab/images.js';
 import { runOnce } from '../../../src/ops/control/run-once.js';
 import type { RuntimeChoice } from '../../../src/sources/runtime/detect.js';
 import { labOrNull } from '../../helpers/lab.js';
+import { runOnceLeft } from '../../helpers/node-runtime.js';
 
 const lab = labOrNull();
 
@@ -25,41 +25,19 @@ describe('runOnce on the lab runtimes', {
   fs.writeFileSync(path.join(shared, 'in.txt'), 'from the host\n');
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const runtimes: { name: string; choice: RuntimeChoice; image: string; left: () => string }[] = [
+  const runtimes: { name: string; choice: RuntimeChoice; image: string }[] = [
     {
       name: 'containerd (CRI)',
       choice: { kind: 'cri', endpoint: l.containerdSocket, source: 'test' },
       image: criImageName(l.images.busybox),
-      left: () =>
-        spawnSync(
-          'ctr',
-          [
-            '--address',
-            l.containerdSocket,
-            '-n',
-            'k8s.io',
-            'containers',
-            'ls',
-            '-q',
-            'labels."breakglass.run-once"==true',
-          ],
-          { encoding: 'utf8' },
-        ).stdout.trim(),
     },
     {
       name: 'dockerd',
       choice: { kind: 'docker', endpoint: l.dockerSocket, source: 'test' },
       image: l.images.busybox,
-      left: () =>
-        spawnSync(
-          'docker',
-          ['-H', `unix://${l.dockerSocket}`, 'ps', '-aq', '--filter', 'label=breakglass.run-once'],
-          {
-            encoding: 'utf8',
-          },
-        ).stdout.trim(),
     },
   ];
+  const left = (choice: RuntimeChoice) => runOnceLeft({ kind: choice.kind, socket: choice.endpoint });
 
   for (const rt of runtimes) {
     test(`${rt.name}: output, exit code and mounts; nothing left after`, async () => {
@@ -74,7 +52,7 @@ describe('runOnce on the lab runtimes', {
       assert.match(r.output, /from the host\n/);
       assert.match(r.output, /to-stderr\n/);
       assert.ok(fs.existsSync(path.join(shared, 'out.txt')), 'it wrote through the mount');
-      assert.equal(rt.left(), '', 'no container of it left');
+      assert.deepEqual(left(rt.choice), [], 'no container of it left');
 
       const ro = await runOnce(rt.choice, {
         image: rt.image,
