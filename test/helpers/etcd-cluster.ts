@@ -271,3 +271,11 @@ export class TestEtcdCluster {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** A self-signed client certificate and key, stranger.{crt,key} in dir: no CA of the cluster's signed it. */
+export function selfSignedClient(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  args.push('-subj', '/CN=stranger', '-days', '1', '-keyout', 'stranger.key', '-out', 'stranger.crt');
+  openssl(dir, args);
+}

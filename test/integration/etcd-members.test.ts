@@ -5,12 +5,11 @@
 // error. Member 3 advertises a client URL on another address (TEST-NET-1, which nothing here routes):
 // breakglass never asks it there and judges it by member 1's raft link to it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EtcdView } from '../../src/model/etcd-cluster.js';
-import { type Member, TestEtcdCluster } from '../helpers/etcd-cluster.js';
+import { type Member, selfSignedClient, TestEtcdCluster } from '../helpers/etcd-cluster.js';
 import { kubeadmManifest, makeNodeRoot } from '../helpers/node-root.js';
 import { breakglass, breakglassJson } from '../helpers/run.js';
 import { until } from '../helpers/wait.js';
@@ -117,8 +116,7 @@ describe('breakglass etcd on a real 3-member cluster', { timeout: 180_000 }, () 
   test('a client certificate of another CA: a plain TLS error, nothing else', () => {
     // The member certificate is signed by the same CA; a self-signed one is not trusted by etcd.
     const other = path.join(cluster.pki, 'stranger');
-    fs.mkdirSync(other, { recursive: true });
-    assert.equal(selfSigned(other), 0);
+    selfSignedClient(other);
     fs.copyFileSync(path.join(other, 'stranger.crt'), path.join(pki, 'etcd/healthcheck-client.crt'));
     fs.copyFileSync(path.join(other, 'stranger.key'), path.join(pki, 'etcd/healthcheck-client.key'));
     const r = breakglass(['etcd', ...node.flags]);
@@ -127,10 +125,3 @@ describe('breakglass etcd on a real 3-member cluster', { timeout: 180_000 }, () 
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 });
-
-/** A self-signed client certificate and key, stranger.{crt,key}: no CA of the cluster's signed it. */
-function selfSigned(dir: string): number | null {
-  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  args.push('-subj', '/CN=stranger', '-days', '1', '-keyout', 'stranger.key', '-out', 'stranger.crt');
-  return spawnSync('openssl', args, { cwd: dir }).status;
-}

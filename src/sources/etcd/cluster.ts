@@ -46,6 +46,8 @@ export interface EtcdCluster {
 
 export interface ReadClusterOptions {
   timeoutMs?: number;
+  /** A client to this member kept by the caller (sources/etcd/session.ts), left open; else one for this read. */
+  client?: EtcdClient;
 }
 
 export function readEtcdTls(access: EtcdAccess): EtcdTls {
@@ -106,11 +108,11 @@ export async function readEtcdCluster(
 ): Promise<EtcdCluster> {
   const timeoutMs = options.timeoutMs ?? 3_000;
   const tls = readEtcdTls(access);
-  const client = new EtcdClient(access.address, tls, timeoutMs);
+  const client = options.client ?? new EtcdClient(access.address, tls, timeoutMs);
   try {
     const self = await client.status();
     const local = localAddresses();
-    const [members, alarms, quorum, links] = await Promise.all([
+    const [members, alarms, quorum] = await Promise.all([
       client.memberList(),
       client.alarms().then(
         (list) => ({ list, error: null }),
@@ -120,8 +122,14 @@ export async function readEtcdCluster(
         () => null,
         (err: unknown) => message(err),
       ),
-      raftLinks(access.metricsFlag, timeoutMs),
     ]);
+    // The raft links are read only for a peer that is not asked itself: a single member needs none.
+    const elsewhere = members.some(
+      (m) => m.id !== self.memberId && !m.clientURLs.some((u) => isLocalUrl(u, local)),
+    );
+    const links = elsewhere
+      ? await raftLinks(access.metricsFlag, timeoutMs)
+      : { up: null, error: 'not read: every peer is asked itself' };
     const peers = await Promise.all(
       members
         .filter((m) => m.id !== self.memberId)
@@ -137,7 +145,7 @@ export async function readEtcdCluster(
       quorumError: quorum,
     };
   } finally {
-    client.close();
+    if (!options.client) client.close();
   }
 }
 

@@ -8,7 +8,7 @@ import type { CrashLog, DoctorInput } from '../../model/diagnosis/types.js';
 import { etcdProblems, etcdQuota, etcdView } from '../../model/etcd-cluster.js';
 import { nodeModel } from '../../model/node.js';
 import { etcdAccess, etcdFlagsOf, findEtcdPod } from '../../node/etcd.js';
-import { readEtcdCluster } from '../../sources/etcd/cluster.js';
+import { EtcdSession } from '../../sources/etcd/session.js';
 import { errnoMessage } from '../../util/errors.js';
 import type { Feed, FeedHost } from '../feed.js';
 import { readLogLines } from './pod-log.js';
@@ -25,13 +25,14 @@ export interface EvidenceFeed extends Feed {
 
 export function startEvidenceFeed(host: FeedHost, runtime: () => RuntimeFeed | null): EvidenceFeed {
   let etcdAt = 0;
+  const etcdSession = new EtcdSession();
   let busy: Promise<void> | null = null;
   const read = async (forceEtcd: boolean) => {
     const logs = await readCrashLogs(host, runtime());
     if (logs) host.update((s) => ({ ...s, evidence: { ...s.evidence, crashLogs: logs } }), 'background');
     if (forceEtcd || Date.now() - etcdAt >= ETCD_MS) {
       etcdAt = Date.now();
-      const etcd = await readEtcdWord(host);
+      const etcd = await readEtcdWord(host, etcdSession);
       const view = etcd?.word?.view ?? null;
       // An alarm raised or gone, quorum or the leader lost or back: on screen at once; sizes can wait.
       const problems = (v: typeof view) =>
@@ -64,7 +65,10 @@ export function startEvidenceFeed(host: FeedHost, runtime: () => RuntimeFeed | n
       await busy?.catch(() => {});
       await once(true);
     },
-    close: () => clearInterval(timer),
+    close: () => {
+      clearInterval(timer);
+      etcdSession.close();
+    },
   };
 }
 
@@ -96,7 +100,7 @@ async function readCrashLogs(host: FeedHost, runtime: RuntimeFeed | null): Promi
   );
 }
 
-async function readEtcdWord(host: FeedHost): Promise<DoctorInput['etcd']> {
+async function readEtcdWord(host: FeedHost, session: EtcdSession): Promise<DoctorInput['etcd']> {
   const s = host.snapshot;
   const holding = s.dirs.holding.error ? null : s.dirs.holding;
   const pod = findEtcdPod(s.dirs.manifests, holding);
@@ -106,7 +110,7 @@ async function readEtcdWord(host: FeedHost): Promise<DoctorInput['etcd']> {
   const quota = etcdQuota(flags['quota-backend-bytes']);
   try {
     const access = etcdAccess(pod, s.layout.pki.value, (f) => fs.existsSync(f));
-    const cluster = await readEtcdCluster(access);
+    const cluster = await session.read(access);
     const view = etcdView(cluster, quota);
     const peersDown = cluster.peers
       .filter((p) => p.error !== null && !p.member.isLearner)
