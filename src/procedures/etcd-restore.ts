@@ -19,7 +19,7 @@ import {
   toolText,
 } from '../ops/etcd-restore.js';
 import { bytes } from '../ops/snapshot-space.js';
-import { readEtcdCluster } from '../sources/etcd/cluster.js';
+import { EtcdSession } from '../sources/etcd/session.js';
 import { checkSnapshotFile } from '../sources/etcd/snapshot-file.js';
 import type { RuntimeChoice } from '../sources/runtime/detect.js';
 import { errnoMessage } from '../util/errors.js';
@@ -252,12 +252,28 @@ async function etcdGate(ctx: StepContext, p: EtcdRestoreParams, state: RestoreSt
   }
   if (!(await waitForPod(ctx, p.etcd, 'running', p.gateSeconds)))
     return { ok: false, text: `etcd did not start within ${p.gateSeconds} s` };
+  // One client for the whole wait: one made and closed per try left connections open once etcd was up.
+  const session = new EtcdSession(2_000);
+  try {
+    return await waitForRestoredEtcd(ctx, p, state, session);
+  } finally {
+    session.close();
+  }
+}
+
+/** Until etcd answers with a leader, quorum and at least the snapshot's revision, or the gate's time is up. */
+async function waitForRestoredEtcd(
+  ctx: StepContext,
+  p: EtcdRestoreParams,
+  state: RestoreState,
+  session: EtcdSession,
+): Promise<StepResult> {
   const deadline = Date.now() + p.gateSeconds * 1000;
   let last = 'no answer yet';
   while (Date.now() < deadline && !ctx.signal.aborted) {
     try {
-      const c = await readEtcdCluster(p.access, { timeoutMs: 2_000 });
-      const revisionOk = !state.restored || c.self.revision >= (state.snapshotRevision ?? 0);
+      const c = await session.read(p.access);
+      const revisionOk = c.self.revision >= (state.snapshotRevision ?? 0);
       if (c.quorum && c.self.leader !== '0' && revisionOk) {
         state.etcdHealthy = true;
         return {
