@@ -66,7 +66,6 @@ export interface EtcdProblem {
   text: string;
 }
 
-/** `--quota-backend-bytes` as etcd reads it: unset, 0 or negative is the default. */
 /** etcd's default --max-request-bytes: the largest write it takes. */
 export const ETCD_DEFAULT_MAX_REQUEST = 1.5 * 1024 ** 2;
 
@@ -79,11 +78,13 @@ export function roomUnderQuota(dbSize: number, quota: number, maxRequestBytes: n
   return dbSize + 2 * maxRequestBytes <= quota;
 }
 
+/** `--max-request-bytes` as etcd reads it: unset, 0 or negative is the default. */
 export function etcdMaxRequest(flag: string | undefined): number {
   const n = Number(flag);
   return Number.isFinite(n) && n > 0 ? n : ETCD_DEFAULT_MAX_REQUEST;
 }
 
+/** `--quota-backend-bytes` as etcd reads it: unset, 0 or negative is the default. */
 export function etcdQuota(flag: string | undefined): number {
   const n = Number(flag);
   return Number.isFinite(n) && n > 0 ? n : ETCD_DEFAULT_QUOTA;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { EtcdAccess } from '../../src/node/etcd.js';
-import { readEtcdCluster } from '../../src/sources/etcd/cluster.js';
+import { EtcdSession } from '../../src/sources/etcd/session.js';
 import { makeTempDir } from './node-root.js';
 import { until } from './wait.js';
 
@@ -204,15 +204,25 @@ export class TestEtcdCluster {
     }
     for (const m of this.members) this.startMember(m);
     // A member publishes its client URLs only through the raft log, so before quorum the list has none.
+    // One kept client per member while they start: clients made and closed per try would leave
+    // connections open in this process once etcd answers (sources/etcd/session.ts).
+    const sessions = this.members.map(() => new EtcdSession(2_000));
+    try {
+      await this.waitUntilUp(sessions);
+    } finally {
+      for (const s of sessions) s.close();
+    }
+  }
+
+  private async waitUntilUp(sessions: EtcdSession[]): Promise<void> {
+    const n = this.members.length;
     await until(
       `${n} etcd members with a leader, each answering`,
       async () => {
         for (const m of this.members) {
           if (!isRunning(m)) throw new Error(`${m.name} exited`);
         }
-        const views = await Promise.all(
-          this.members.map((m) => readEtcdCluster(this.access(m), { timeoutMs: 2_000 })),
-        );
+        const views = await Promise.all(this.members.map((m, i) => sessions[i]!.read(this.access(m))));
         return views.every(
           (v) =>
             v.self.leader !== '0' &&

@@ -24,13 +24,17 @@ import type { CrashLog, DoctorInput, Evidence } from './types.js';
 export function badFlagCauses(input: DoctorInput): Cause[] {
   const out: Cause[] = [];
   for (const pod of input.model.pods) {
-    if (!isFailing(pod) || pod.phase === 'running') continue;
+    if (!isFailing(pod)) continue;
     const log = crashLogOf(input, pod);
     const problem = log ? flagProblem(log.lines) : null;
     if (!log || !problem) continue;
     const path = manifestPath(pod, input.facts.layout.manifests.value);
     const text = pod.staticPod?.manifest.text ?? null;
     const line = text === null ? null : lineOfFlag(text, problem.flag);
+    // Running, it is caught between two exits of its crash loop (kubelet has just started it again): an
+    // unknown flag is still the cause while the manifest still gives it, gone from it, it is history. A
+    // bad value may have been corrected since, which the manifest alone does not tell.
+    if (pod.phase === 'running' && (problem.kind !== 'unknown' || line === null)) continue;
     const flag = escapeName(problem.flag);
     const at = line === null ? '' : ` (line ${line} of ${path})`;
     const proof: Evidence[] = [logEvidence(problem.line, logSource(pod, log))];

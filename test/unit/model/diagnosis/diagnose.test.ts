@@ -60,6 +60,25 @@ test('an unknown flag in the apiserver manifest: one finding naming the flag and
   assert.match(f!.fix.command!, /breakglass revert kube-apiserver/);
 });
 
+test('caught between two exits (kubelet has just started it again): still the flag; once the flag is gone from the manifest, not', () => {
+  const restarted = [
+    { state: 'exited' as const, attempt: 0, restartCount: 0, exitCode: 1, reason: 'Error' },
+    { state: 'running' as const, attempt: 1, restartCount: 1 },
+  ];
+  const spec = (manifest: string) =>
+    doctorNode({
+      files: files({ 'kube-apiserver.yaml': manifest }),
+      containers: { 'kube-apiserver': restarted },
+      health: { 'kube-apiserver': { ok: false, statusCode: null, error: 'connection refused' } },
+      crashLogs: { 'kube-apiserver': [line('Error: unknown flag: --bogus-flag')] },
+    });
+  const [f] = diagnose(spec(withFlag(kubeadmManifest('kube-apiserver'), '--bogus-flag=true')));
+  assert.equal(f!.code, 'bad-flag', JSON.stringify(f, null, 2));
+  assert.match(f!.fix.text, /remove --bogus-flag on line 16/);
+  const [fixed] = diagnose(spec(kubeadmManifest('kube-apiserver')));
+  assert.notEqual(fixed?.code, 'bad-flag', 'the flag is gone from the manifest: not the cause now');
+});
+
 test('a value the component cannot parse is named too', () => {
   const input = doctorNode({
     containers: { 'kube-scheduler': crashLoop },
